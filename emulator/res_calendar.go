@@ -1,0 +1,3 @@
+package emulator
+
+func (e *Emulator) registerCalendar(rt *router) {}
