@@ -370,7 +370,7 @@ func (c *gc) throttleError() *graphErr {
 			header: map[string]string{"Retry-After": e.retryAfter(true)}}
 	default:
 		return &graphErr{status: 429, code: "TooManyRequests", message: "Please retry again later.",
-			inner: map[string]any{"code": "429", "message": "Please retry after", "status": "429"},
+			inner:  map[string]any{"code": "429", "message": "Please retry after", "status": "429"},
 			header: map[string]string{"Retry-After": e.retryAfter(true)}}
 	}
 }

@@ -302,13 +302,13 @@ func (e *Emulator) consentInteractiveLocked(t *Tenant, a *App, u *User, scopes [
 // --- authorization code ------------------------------------------------------------------
 
 type authorizeReq struct {
-	tr                       tenantRef
-	app                      *App
-	redirect, mode, state    string
-	ps                       parsedScopes
-	challenge, method        string
-	nonce, loginHint         string
-	pub                      bool
+	tr                    tenantRef
+	app                   *App
+	redirect, mode, state string
+	ps                    parsedScopes
+	challenge, method     string
+	nonce, loginHint      string
+	pub                   bool
 }
 
 func (e *Emulator) serveAuthorize(w http.ResponseWriter, r *http.Request, seg string) {
@@ -404,7 +404,9 @@ func matchRedirect(a *App, redirect string) (pub bool, ok bool) {
 	return false, false
 }
 
-func isLoopback(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "[::1]" || h == "::1" }
+func isLoopback(h string) bool {
+	return h == "localhost" || h == "127.0.0.1" || h == "[::1]" || h == "::1"
+}
 
 func (e *Emulator) redirectResult(w http.ResponseWriter, ar *authorizeReq, v url.Values) {
 	if ar.state != "" {

@@ -195,9 +195,9 @@ func (e *Emulator) addSeedMessage(d *userData, u *User, folder *item, fromName, 
 		"hasAttachments": false, "internetMessageId": "<" + b64url(randBytes(12)) + "@emulated.outlook.com>", "subject": subject,
 		"bodyPreview": preview, "importance": "normal", "parentFolderId": folder.id, "conversationId": outlookID(),
 		"isDeliveryReceiptRequested": false, "isReadReceiptRequested": false, "isRead": read, "isDraft": draft,
-		"webLink":     "https://outlook.office365.com/owa/?ItemID=" + b64url(randBytes(16)),
-		"body":        obj{"contentType": "text", "content": body},
-		"sender":      emailAddr(fromName, fromAddr), "from": emailAddr(fromName, fromAddr),
+		"webLink": "https://outlook.office365.com/owa/?ItemID=" + b64url(randBytes(16)),
+		"body":    obj{"contentType": "text", "content": body},
+		"sender":  emailAddr(fromName, fromAddr), "from": emailAddr(fromName, fromAddr),
 		"toRecipients": []any{emailAddr(u.DisplayName, u.UPN)}, "ccRecipients": []any{}, "bccRecipients": []any{}, "replyTo": []any{},
 		"flag": obj{"flagStatus": "notFlagged"}, "categories": []any{}, "inferenceClassification": "focused",
 	}})
@@ -254,7 +254,7 @@ func (e *Emulator) addEvent(d *userData, u *User, calID, subject string, start, 
 		"responseStatus": obj{"response": "organizer", "time": "0001-01-01T00:00:00Z"},
 		"body":           obj{"contentType": "html", "content": ""},
 		"start":          obj{"dateTime": isoFrac(start.UTC()), "timeZone": "UTC"}, "end": obj{"dateTime": isoFrac(end.UTC()), "timeZone": "UTC"},
-		"location":  obj{"displayName": "", "locationType": "default"}, "locations": []any{}, "recurrence": nil,
+		"location": obj{"displayName": "", "locationType": "default"}, "locations": []any{}, "recurrence": nil,
 		"attendees": []any{}, "organizer": emailAddr(u.DisplayName, u.UPN),
 	}})
 }
@@ -359,8 +359,8 @@ func (e *Emulator) seedTenantData(t *Tenant) *tenantData {
 		"createdDateTime": iso(created), "city": "Redmond", "country": nil, "state": "WA", "street": nil, "postalCode": nil,
 		"businessPhones": []any{}, "technicalNotificationMails": []any{"admin@" + t.Domain}, "securityComplianceNotificationMails": []any{},
 		"marketingNotificationEmails": []any{}, "onPremisesSyncEnabled": nil, "deletedDateTime": nil,
-		"verifiedDomains": []any{obj{"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": true, "isInitial": true, "name": t.Domain, "type": "Managed"}},
-		"assignedPlans": []any{obj{"assignedDateTime": iso(created), "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": "efb87545-963c-4e0d-99df-69c6916d9eb0"}},
+		"verifiedDomains":  []any{obj{"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": true, "isInitial": true, "name": t.Domain, "type": "Managed"}},
+		"assignedPlans":    []any{obj{"assignedDateTime": iso(created), "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": "efb87545-963c-4e0d-99df-69c6916d9eb0"}},
 		"provisionedPlans": []any{}, "privacyProfile": nil}
 	d.domains.add(&item{id: t.Domain, created: created, o: obj{"authenticationType": "Managed", "isDefault": true, "isInitial": true, "isRoot": true, "isVerified": true,
 		"supportedServices": []any{"Email", "OfficeCommunicationsOnline"}}})
@@ -379,7 +379,7 @@ func (e *Emulator) seedTenantData(t *Tenant) *tenantData {
 	d.subscriptions.add(&item{id: subID, created: created, o: obj{
 		"commerceSubscriptionId": newGUID(), "createdDateTime": iso(created), "isTrial": true,
 		"nextLifecycleDateTime": iso(now.Add(time.Duration(55+e.intn(30)) * 24 * time.Hour).Truncate(24 * time.Hour)),
-		"ownerId": nil, "ownerTenantId": nil, "ownerType": nil, "serviceStatus": plans, "skuId": DeveloperPackSKU,
+		"ownerId":               nil, "ownerTenantId": nil, "ownerType": nil, "serviceStatus": plans, "skuId": DeveloperPackSKU,
 		"skuPartNumber": "DEVELOPERPACK_E5", "status": "Enabled", "totalLicenses": 25,
 	}})
 	// Groups; two of them are Teams.
