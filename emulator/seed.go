@@ -179,6 +179,18 @@ func (e *Emulator) seedUserData(u *User) *userData {
 	for i := 0; i < 3; i++ {
 		e.addTodoTask(d, tasks.id, seedTasks[(i+e.intn(len(seedTasks)))%len(seedTasks)], now.Add(-time.Duration(i+1)*24*time.Hour), "")
 	}
+	// Teams chats: a one-on-one and a group chat.
+	for i, topic := range []any{nil, "项目群 Project chat"} {
+		kind := "oneOnOne"
+		if i == 1 {
+			kind = "group"
+		}
+		cid := "19:" + strings.ReplaceAll(newGUID(), "-", "") + "@thread.v2"
+		at := now.Add(-time.Duration(10+i*5) * 24 * time.Hour)
+		d.chats.add(&item{id: cid, created: at, o: obj{"topic": topic, "createdDateTime": iso(at), "lastUpdatedDateTime": iso(now.Add(-time.Duration(i+1) * time.Hour)),
+			"chatType": kind, "webUrl": "https://teams.microsoft.com/l/chat/" + cid + "/0", "tenantId": u.tenant.ID,
+			"onlineMeetingInfo": nil, "viewpoint": obj{"isHidden": false, "lastMessageReadDateTime": iso(now.Add(-time.Hour))}}})
+	}
 	// Presence.
 	d.presence = obj{"id": u.ID, "availability": "Available", "activity": "Available",
 		"statusMessage": nil, "outOfOfficeSettings": obj{"message": nil, "isOutOfOffice": false}}
