@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"crypto/sha256"
+	"errors"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
@@ -566,4 +567,36 @@ func (e *Emulator) serveDiscovery(w http.ResponseWriter, r *http.Request, seg st
 		"code_challenge_methods_supported":      []string{"S256", "plain"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
 	})
+}
+
+// IssueRefreshToken mints a refresh token for a user and client as if the user had signed
+// in and consented, for seeding configurations (the emulator command's --write-config) and
+// tests. The scopes must already be consented.
+func (e *Emulator) IssueRefreshToken(tenantID, clientID, upn string, scopes []string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	u, err := e.userLocked(tenantID, upn)
+	if err != nil {
+		return "", err
+	}
+	a := e.appLocked(clientID)
+	if a == nil {
+		return "", errors.New("application " + clientID + " not found")
+	}
+	cs, err := e.canonicalScopes(scopes)
+	if err != nil {
+		return "", err
+	}
+	consented := e.consentedScopesLocked(u.tenant, a, u)
+	for _, s := range cs {
+		if !containsFold(consented, s) {
+			return "", errors.New("scope " + s + " is not consented for " + a.DisplayName)
+		}
+	}
+	if len(cs) == 0 {
+		cs = []string{".default"}
+	}
+	e.stats.token("seeded")
+	return e.sealRefresh(refreshState{TID: u.tenant.ID, UID: u.ID, Client: a.ClientID, Scopes: append(cs, "offline_access", "openid", "profile"),
+		Iat: e.now().Unix(), JTI: newGrantID()[:22], Pub: a.PublicClient}), nil
 }
