@@ -2,9 +2,9 @@ package emulator
 
 import (
 	"crypto/sha256"
-	"errors"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"

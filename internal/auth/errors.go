@@ -219,7 +219,7 @@ var codeReasons = map[int]struct {
 	50173: {ReasonRefreshRevoked, NeedsOwner}, 50089: {ReasonRefreshRevoked, NeedsOwner}, 70043: {ReasonRefreshRevoked, NeedsOwner},
 	70000: {ReasonRefreshInvalid, NeedsOwner}, 9002313: {ReasonRefreshInvalid, NeedsOwner}, 54005: {ReasonRefreshInvalid, NeedsOwner},
 	501481: {ReasonRefreshInvalid, NeedsOwner},
-	50126: {ReasonBadPassword, NeedsOwner}, 50053: {ReasonAccountLocked, NeedsOwner},
+	50126:  {ReasonBadPassword, NeedsOwner}, 50053: {ReasonAccountLocked, NeedsOwner},
 	50055: {ReasonPasswordExpired, NeedsOwner}, 50144: {ReasonPasswordExpired, NeedsOwner},
 	50057: {ReasonAccountDisabled, NeedsOwner}, 50034: {ReasonUserNotFound, NeedsOwner}, 50020: {ReasonUserNotFound, NeedsOwner},
 	50076: {ReasonMFARequired, NeedsOwner}, 50079: {ReasonMFARequired, NeedsOwner}, 50072: {ReasonMFARequired, NeedsOwner},
