@@ -180,7 +180,7 @@ func TestBackoffWithoutRetryAfter(t *testing.T) {
 type staticToken string
 
 func (s staticToken) AccessToken(context.Context) (string, error) { return string(s), nil }
-func (staticToken) Invalidate()                                  {}
+func (staticToken) Invalidate()                                   {}
 
 func TestServerErrorsAndDroppedConnections(t *testing.T) {
 	f := newFixture(t, emulator.Options{Faults: emulator.Faults{ErrorRate: 0.3, DropRate: 0.3, RetryAfterMax: time.Second}})
