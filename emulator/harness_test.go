@@ -31,12 +31,12 @@ const testPassword = "Passw0rd!"
 
 // allScopes and allRoles cover every route the emulator serves.
 var allScopes = []string{"User.Read", "User.ReadBasic.All", "User.Read.All", "Mail.Read", "Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite",
-	"Calendars.ReadWrite", "Contacts.ReadWrite", "Files.ReadWrite.All", "Sites.ReadWrite.All", "Sites.Manage.All", "Notes.ReadWrite.All",
+	"Calendars.Read", "Calendars.ReadWrite", "Contacts.ReadWrite", "Files.ReadWrite.All", "Sites.ReadWrite.All", "Sites.Manage.All", "Notes.ReadWrite.All",
 	"Tasks.ReadWrite", "People.Read", "Presence.Read", "Team.ReadBasic.All", "Channel.ReadBasic.All", "Chat.ReadBasic",
 	"OnlineMeetings.ReadWrite", "Group.Read.All", "Directory.Read.All", "Organization.Read.All", "Device.Read.All",
 	"LicenseAssignment.Read.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"}
 
-var allRoles = []string{"User.Read.All", "Mail.Read", "Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite", "Calendars.ReadWrite",
+var allRoles = []string{"User.Read.All", "Mail.Read", "Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite", "Calendars.Read", "Calendars.ReadWrite",
 	"Contacts.ReadWrite", "Files.ReadWrite.All", "Sites.ReadWrite.All", "Sites.Manage.All", "Notes.ReadWrite.All", "Tasks.ReadWrite.All",
 	"People.Read.All", "Presence.Read.All", "Team.ReadBasic.All", "Channel.ReadBasic.All", "Chat.ReadBasic.All", "Group.Read.All",
 	"Directory.Read.All", "Organization.Read.All", "Device.Read.All", "LicenseAssignment.Read.All", "Application.ReadWrite.All",
