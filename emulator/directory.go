@@ -72,6 +72,7 @@ type App struct {
 	Owners        []string
 	CreatedBy     string
 	created       time.Time
+	extra         obj // properties set through Graph that have no field here
 }
 
 // Secret is a client secret (passwordCredential).
@@ -569,7 +570,11 @@ func (e *Emulator) consentedScopesLocked(t *Tenant, a *App, u *User) []string {
 	}
 	for _, g := range t.grants {
 		if g.ClientID == sp.ID && (g.ConsentType == "AllPrincipals" || (u != nil && g.PrincipalID == u.ID)) {
-			out = unionFold(out, strings.Fields(g.Scope))
+			for _, s := range strings.Fields(g.Scope) {
+				if !oidc[strings.ToLower(s)] { // OpenID scopes are added per request
+					out = unionFold(out, []string{s})
+				}
+			}
 		}
 	}
 	return out

@@ -139,7 +139,16 @@ func (s Stats) RequestCount(prefix string) int64 {
 }
 
 func (e *Emulator) serveInspection(w http.ResponseWriter, r *http.Request) {
-	switch strings.TrimPrefix(r.URL.Path, "/_emulator") {
+	sub := strings.TrimPrefix(r.URL.Path, "/_emulator")
+	switch {
+	case strings.HasPrefix(sub, "/download/"):
+		e.serveDownload(w, r)
+		return
+	case strings.HasPrefix(sub, "/upload/"):
+		e.serveUpload(w, r)
+		return
+	}
+	switch sub {
 	case "/stats":
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
