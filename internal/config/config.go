@@ -1,0 +1,310 @@
+// Package config reads e5renew's YAML configuration: global settings, the cloud endpoints
+// and the accounts with their sign-in type and credentials. Decoding is strict: an unknown
+// key, a value of the wrong type or a missing credential is an error naming the file, the
+// line, the key and what is expected. Secrets may be written as ${ENV_VAR} references.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/e5renew/e5renew/internal/auth"
+	"github.com/e5renew/e5renew/internal/i18n"
+	"github.com/e5renew/e5renew/internal/secret"
+)
+
+// Environment variables that override the endpoints of the selected cloud.
+const (
+	EnvAuthorityURL = "E5RENEW_AUTHORITY_URL"
+	EnvGraphURL     = "E5RENEW_GRAPH_URL"
+)
+
+// Config is a whole configuration file.
+type Config struct {
+	// Cloud selects the national cloud: global (default), china, usgov, usgov-dod.
+	Cloud string `yaml:"cloud"`
+	// Endpoints override the cloud's sign-in and Graph URLs (tests, proxies).
+	Endpoints EndpointsConfig `yaml:"endpoints"`
+	// Language of messages and notifications: zh or en (default: from the environment).
+	Language string `yaml:"language"`
+	// DataDir holds e5renew's state (rotated tokens, history). Relative paths are relative
+	// to the configuration file. Default: "e5renew-data" beside the file.
+	DataDir  string    `yaml:"data_dir"`
+	Accounts []Account `yaml:"accounts"`
+
+	// Path is where the configuration was read from.
+	Path string `yaml:"-"`
+}
+
+// EndpointsConfig overrides cloud URLs.
+type EndpointsConfig struct {
+	Authority string `yaml:"authority"`
+	Graph     string `yaml:"graph"`
+}
+
+// Account is one Microsoft 365 account e5renew keeps active.
+type Account struct {
+	Name string `yaml:"name"`
+	// Type is the sign-in type: refresh_token, client_credentials or password.
+	Type     string `yaml:"type"`
+	Tenant   string `yaml:"tenant"`
+	ClientID string `yaml:"client_id"`
+	// ClientSecret is the secret's value (not its ID); optional for refresh_token accounts
+	// of public-client apps.
+	ClientSecret secret.String `yaml:"client_secret"`
+	RefreshToken secret.String `yaml:"refresh_token"`
+	Username     string        `yaml:"username"`
+	Password     secret.String `yaml:"password"`
+	// User is the mailbox (UPN or object id) an application account works on.
+	User string `yaml:"user"`
+	// Scopes for the password grant (default: everything the app was granted).
+	Scopes   []string `yaml:"scopes"`
+	Disabled bool     `yaml:"disabled"`
+
+	// Line is where the account is defined in the file.
+	Line int `yaml:"-"`
+	// Comment is written above the account by Marshal.
+	Comment string `yaml:"-"`
+}
+
+func (a *Account) setPos(line int) { a.Line = line }
+
+// Kind is the account's sign-in type.
+func (a *Account) Kind() auth.Kind { return auth.Kind(a.Type) }
+
+// Load reads and validates a configuration file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("configuration file %s not found: create one (see the README, or run `e5renew emulator --write-config %s` to try e5renew against the emulated tenant)", path, path)
+		}
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	return Parse(path, data, osGetenv)
+}
+
+// Parse decodes and validates configuration text; name is used in messages and to resolve
+// relative paths; getenv resolves ${VAR} references.
+func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Config, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if err.Error() == "EOF" {
+			return nil, &Error{File: name, Msg: "the file is empty: add at least an accounts: list"}
+		}
+		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{File: name, Line: extra.Line, Msg: "the file holds more than one YAML document (---); keep one"}
+	}
+	cfg := &Config{Path: name}
+	d := &decoder{file: name, getenv: getenv}
+	d.decode(&root, reflect.ValueOf(cfg).Elem(), "")
+	if len(d.errs) > 0 {
+		return nil, d.errs
+	}
+	if errs := cfg.validate(); len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+var (
+	reName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
+	reGUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+var accountTypes = []string{string(auth.KindRefreshToken), string(auth.KindClientCredentials), string(auth.KindPassword)}
+
+func (c *Config) validate() Errors {
+	var errs Errors
+	add := func(line int, key, format string, args ...any) {
+		errs = append(errs, &Error{File: c.Path, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Cloud != "" {
+		if _, err := auth.LookupCloud(c.Cloud); err != nil {
+			add(0, "cloud", "%v", err)
+		}
+	}
+	for k, u := range map[string]string{"endpoints.authority": c.Endpoints.Authority, "endpoints.graph": c.Endpoints.Graph} {
+		if u != "" {
+			if err := checkURL(u); err != nil {
+				add(0, k, "%v", err)
+			}
+		}
+	}
+	if c.Language != "" {
+		if _, err := i18n.Parse(c.Language); err != nil {
+			add(0, "language", "%v", err)
+		}
+	}
+	if len(c.Accounts) == 0 {
+		add(0, "accounts", "no accounts: add at least one (see the README for each sign-in type)")
+	}
+	names := map[string]int{}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		key := fmt.Sprintf("accounts[%d]", i)
+		if a.Name != "" {
+			key = fmt.Sprintf("accounts[%d] (%s)", i, a.Name)
+		}
+		a.Tenant = strings.TrimSpace(a.Tenant)
+		a.ClientID = strings.TrimSpace(a.ClientID)
+		switch {
+		case a.Name == "":
+			add(a.Line, key, "name is required: a short unique name such as alice or contoso-app")
+		case !reName.MatchString(a.Name):
+			add(a.Line, key, "name %q may use letters, digits and . _ @ + - (up to 64 characters)", a.Name)
+		default:
+			if prev, dup := names[strings.ToLower(a.Name)]; dup {
+				add(a.Line, key, "name %q is already used by the account on line %d", a.Name, prev)
+			}
+			names[strings.ToLower(a.Name)] = a.Line
+		}
+		if a.ClientID != "" && !reGUID.MatchString(a.ClientID) {
+			add(a.Line, key+".client_id", "%q is not a client id: copy the Application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000", a.ClientID)
+		}
+		if reGUID.MatchString(a.ClientSecret.Reveal()) {
+			add(a.Line, key+".client_secret", "this looks like the secret's ID (a GUID), not its value: copy the Value column (AADSTS7000215 otherwise)")
+		}
+		need := func(field string, ok bool, hint string) {
+			if !ok {
+				add(a.Line, key+"."+field, "is required for type %s%s", a.Type, hint)
+			}
+		}
+		unused := func(field string, set bool) {
+			if set {
+				add(a.Line, key+"."+field, "is not used by type %s; remove it (or change the type)", a.Type)
+			}
+		}
+		switch auth.Kind(a.Type) {
+		case auth.KindRefreshToken:
+			need("client_id", a.ClientID != "", "")
+			need("refresh_token", !a.RefreshToken.IsZero(), ": the refresh_token value rclone or e5renew login printed")
+			unused("username", a.Username != "")
+			unused("password", !a.Password.IsZero())
+			unused("user", a.User != "")
+		case auth.KindClientCredentials:
+			need("tenant", a.Tenant != "", ": the tenant's domain (contoso.onmicrosoft.com) or id")
+			if isMultiTenantSegment(a.Tenant) {
+				add(a.Line, key+".tenant", "application sign-in needs the tenant's domain or id, not %q", a.Tenant)
+			}
+			need("client_id", a.ClientID != "", "")
+			need("client_secret", !a.ClientSecret.IsZero(), "")
+			need("user", a.User != "", ": the user (UPN or id) whose mailbox and files the app works on")
+			unused("refresh_token", !a.RefreshToken.IsZero())
+			unused("username", a.Username != "")
+			unused("password", !a.Password.IsZero())
+		case auth.KindPassword:
+			need("tenant", a.Tenant != "", ": the tenant's domain or id (Microsoft refuses the password grant on /common)")
+			if t := strings.ToLower(a.Tenant); t == "common" || t == "consumers" {
+				add(a.Line, key+".tenant", "the password grant does not work on /%s (AADSTS9001023): use the tenant's domain or id", t)
+			}
+			need("client_id", a.ClientID != "", "")
+			need("username", a.Username != "", "")
+			need("password", !a.Password.IsZero(), "")
+			unused("refresh_token", !a.RefreshToken.IsZero())
+			unused("user", a.User != "")
+		case "":
+			add(a.Line, key+".type", "is required: one of %s", strings.Join(accountTypes, ", "))
+		default:
+			msg := fmt.Sprintf("unknown type %q: use one of %s", a.Type, strings.Join(accountTypes, ", "))
+			if s := suggest(a.Type, accountTypes); s != "" {
+				msg = fmt.Sprintf("unknown type %q (did you mean %q?)", a.Type, s)
+			}
+			add(a.Line, key+".type", "%s", msg)
+		}
+	}
+	return errs
+}
+
+func isMultiTenantSegment(t string) bool {
+	switch strings.ToLower(t) {
+	case "common", "organizations", "consumers":
+		return true
+	}
+	return false
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", s)
+	}
+	return nil
+}
+
+// ResolveEndpoints returns the endpoints in effect: the environment variables
+// E5RENEW_AUTHORITY_URL and E5RENEW_GRAPH_URL, then the endpoints section, then the cloud.
+func (c *Config) ResolveEndpoints(getenv func(string) (string, bool)) (auth.Endpoints, error) {
+	if getenv == nil {
+		getenv = osGetenv
+	}
+	cloud, err := auth.LookupCloud(c.Cloud)
+	if err != nil {
+		return auth.Endpoints{}, err
+	}
+	ep := auth.Endpoints{Authority: cloud.Authority, Graph: cloud.Graph}
+	if c.Endpoints.Authority != "" {
+		ep.Authority = c.Endpoints.Authority
+	}
+	if c.Endpoints.Graph != "" {
+		ep.Graph = c.Endpoints.Graph
+	}
+	if v, ok := getenv(EnvAuthorityURL); ok && v != "" {
+		if err := checkURL(v); err != nil {
+			return ep, fmt.Errorf("%s: %v", EnvAuthorityURL, err)
+		}
+		ep.Authority = v
+	}
+	if v, ok := getenv(EnvGraphURL); ok && v != "" {
+		if err := checkURL(v); err != nil {
+			return ep, fmt.Errorf("%s: %v", EnvGraphURL, err)
+		}
+		ep.Graph = v
+	}
+	ep.Authority = strings.TrimRight(ep.Authority, "/")
+	ep.Graph = strings.TrimRight(ep.Graph, "/")
+	return ep, nil
+}
+
+// Lang is the configured message language, or the environment's.
+func (c *Config) Lang() i18n.Lang {
+	if l, err := i18n.Parse(c.Language); err == nil && l != "" {
+		return l
+	}
+	return i18n.FromEnv()
+}
+
+// DataPath resolves the data directory.
+func (c *Config) DataPath() string {
+	d := c.DataDir
+	if d == "" {
+		d = "e5renew-data"
+	}
+	if filepath.IsAbs(d) || c.Path == "" {
+		return d
+	}
+	return filepath.Join(filepath.Dir(c.Path), d)
+}
+
+// Account finds an account by name.
+func (c *Config) Account(name string) (*Account, bool) {
+	for i := range c.Accounts {
+		if strings.EqualFold(c.Accounts[i].Name, name) {
+			return &c.Accounts[i], true
+		}
+	}
+	return nil, false
+}
