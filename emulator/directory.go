@@ -683,3 +683,36 @@ func splitName(local string) (string, string) {
 }
 
 var jobTitles = []string{"Developer", "Product Manager", "Designer", "Test Engineer", "Data Analyst", "Support Engineer", "Marketing Lead", "Architect"}
+
+// Seed describes tenants with their users and apps, as a file for `e5renew emulator --seed`.
+type Seed struct {
+	Tenants []SeedTenant `json:"tenants" yaml:"tenants"`
+}
+
+// SeedTenant is one tenant of a Seed.
+type SeedTenant struct {
+	TenantSpec `yaml:",inline"`
+	Users      []UserSpec `json:"users" yaml:"users"`
+	Apps       []AppSpec  `json:"apps" yaml:"apps"`
+}
+
+// ApplySeed creates everything a Seed describes.
+func (e *Emulator) ApplySeed(s Seed) error {
+	for i, st := range s.Tenants {
+		t, err := e.AddTenant(st.TenantSpec)
+		if err != nil {
+			return fmt.Errorf("tenants[%d]: %w", i, err)
+		}
+		for j, u := range st.Users {
+			if _, err := e.AddUser(t.ID, u); err != nil {
+				return fmt.Errorf("tenants[%d].users[%d]: %w", i, j, err)
+			}
+		}
+		for j, a := range st.Apps {
+			if _, err := e.AddApp(t.ID, a); err != nil {
+				return fmt.Errorf("tenants[%d].apps[%d]: %w", i, j, err)
+			}
+		}
+	}
+	return nil
+}

@@ -159,3 +159,13 @@ func (s String) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() +
 
 // MarshalText masks text output (YAML, slog text handler).
 func (s String) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// NewRandomString returns n random bytes in unpadded base64url, for generated passwords and
+// secrets.
+func NewRandomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("secret: no randomness: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

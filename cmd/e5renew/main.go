@@ -1,0 +1,90 @@
+// Command e5renew keeps Microsoft 365 E5 developer subscriptions active by calling
+// Microsoft Graph like a developer would. See the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/e5renew/e5renew/internal/i18n"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// deps are the process's outside world, so commands can be tested.
+type deps struct {
+	stdout, stderr io.Writer
+	getenv         func(string) (string, bool)
+	lang           i18n.Lang
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d := &deps{stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv, lang: i18n.FromEnv()}
+	cmd := newRootCommand(d)
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		var ec exitCode
+		if errors.As(err, &ec) {
+			os.Exit(int(ec))
+		}
+		fmt.Fprintln(d.stderr, "e5renew:", err)
+		os.Exit(1)
+	}
+}
+
+// exitCode ends the process with a status and no further message.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func newRootCommand(d *deps) *cobra.Command {
+	var lang string
+	root := &cobra.Command{
+		Use:   "e5renew",
+		Short: "Keep Microsoft 365 E5 developer subscriptions active / 保持 Microsoft 365 E5 开发者订阅活跃",
+		Long: `e5renew signs in to each account's tenant and calls Microsoft Graph across many workloads
+on irregular, human-looking schedules, cleans up what it creates, keeps every token fresh,
+and tells the owner at once when something needs them.
+
+e5renew 登录每个账号的租户，按不规则、接近真人的时间表调用多种 Microsoft Graph 接口，
+清理自己创建的内容，保持所有令牌有效，并在需要处理时立即通知账号所有者。`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if lang != "" {
+				l, err := i18n.Parse(lang)
+				if err != nil {
+					return err
+				}
+				d.lang = l
+			}
+			return nil
+		},
+	}
+	root.SetOut(d.stdout)
+	root.SetErr(d.stderr)
+	root.PersistentFlags().StringVar(&lang, "lang", "", "message language: zh or en (default from E5RENEW_LANG or LANG) / 消息语言")
+	root.AddCommand(newVersionCommand(d), newEmulatorCommand(d), newDemoCommand(d))
+	return root
+}
+
+func newVersionCommand(d *deps) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version / 显示版本",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintln(d.stdout, "e5renew", version)
+			return nil
+		},
+	}
+}
