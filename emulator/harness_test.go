@@ -47,7 +47,7 @@ type fakeClock struct{ t time.Time }
 func (f *fakeClock) now() time.Time          { return f.t }
 func (f *fakeClock) advance(d time.Duration) { f.t = f.t.Add(d) }
 
-func newHarness(t *testing.T, opts Options, scopes, roles []string) *harness {
+func newHarness(t testing.TB, opts Options, scopes, roles []string) *harness {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)}
 	if opts.Now == nil {
@@ -84,7 +84,7 @@ func newHarness(t *testing.T, opts Options, scopes, roles []string) *harness {
 func defaultHarness(t *testing.T) *harness { return newHarness(t, Options{}, allScopes, allRoles) }
 
 // tokenResp posts to the token endpoint and decodes the answer.
-func (h *harness) tokenResp(t *testing.T, tenant string, form url.Values) (int, map[string]any) {
+func (h *harness) tokenResp(t testing.TB, tenant string, form url.Values) (int, map[string]any) {
 	t.Helper()
 	resp, err := http.PostForm(h.srv.URL+"/"+tenant+"/oauth2/v2.0/token", form)
 	if err != nil {
@@ -99,7 +99,7 @@ func (h *harness) tokenResp(t *testing.T, tenant string, form url.Values) (int, 
 }
 
 // userToken signs in a user with the password grant.
-func (h *harness) userToken(t *testing.T, u *User) string {
+func (h *harness) userToken(t testing.TB, u *User) string {
 	t.Helper()
 	st, m := h.tokenResp(t, h.tenant.Domain, url.Values{"grant_type": {"password"}, "client_id": {h.app.ClientID},
 		"username": {u.UPN}, "password": {testPassword}, "scope": {"https://graph.microsoft.com/.default offline_access"}})
