@@ -111,8 +111,8 @@ identity platform v2.0 (token, devicecode, authorize, adminconsent) and Microsof
 			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 			for _, a := range infos {
 				note := ""
-				if a.Broken != "" {
-					note = emuTexts.broken.In(d.lang, a.Broken)
+				if a.Broken.EN != "" {
+					note = emuTexts.broken.In(d.lang, a.Broken.In(d.lang))
 				}
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Name, a.Type, a.User, note)
 			}

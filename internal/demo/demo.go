@@ -102,7 +102,7 @@ func Run(ctx context.Context, o Options) error {
 	fmt.Fprintln(o.Out, texts.accounts.In(o.Lang))
 	tw := tabwriter.NewWriter(o.Out, 2, 4, 2, ' ', 0)
 	for _, a := range infos {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Name, a.Type, a.User, a.Broken)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Name, a.Type, a.User, a.Broken.In(o.Lang))
 	}
 	tw.Flush()
 	fmt.Fprintln(o.Out)

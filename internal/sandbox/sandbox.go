@@ -11,6 +11,7 @@ import (
 	"github.com/e5renew/e5renew/emulator"
 	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/config"
+	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
@@ -45,7 +46,7 @@ type Options struct {
 // Account describes one created account for people (the emulator prints these).
 type Account struct {
 	Name, Type, Tenant, User string
-	Broken                   string // why it will fail, if it will
+	Broken                   i18n.Text // why it will fail, if it will
 }
 
 // Populate seeds em and returns a configuration for the created accounts.
@@ -141,11 +142,11 @@ func addAccount(em *emulator.Emulator, i int, kind auth.Kind, broken string) (co
 	case "expired-secret":
 		acct.Name = name + "-expired"
 		acct.Comment = "Deliberately broken: the client secret expired yesterday (AADSTS7000222)"
-		info.Name, info.Broken = acct.Name, "client secret expired"
+		info.Name, info.Broken = acct.Name, i18n.Text{EN: "client secret expired", ZH: "客户端密码已过期"}
 	case "mfa":
 		acct.Name = name + "-mfa"
 		acct.Comment = "Deliberately broken: MFA is required, so the password grant fails (AADSTS50076)"
-		info.Name, info.Broken = acct.Name, "MFA required"
+		info.Name, info.Broken = acct.Name, i18n.Text{EN: "MFA required", ZH: "需要 MFA"}
 	}
 	return acct, info, nil
 }
