@@ -484,7 +484,7 @@ func (c *gc) checkQuery() *graphErr {
 		if strings.HasPrefix(lk, "$") && !knownQueryOptions[lk] {
 			return gerr(400, "BadRequest", "Query option '%s' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.", strings.TrimPrefix(k, "$"))
 		}
-		if c.ver == "v1.0" && knownQueryOptions["$"+lk] && c.route.workload == wlDirectory {
+		if c.ver == "v1.0" && knownQueryOptions["$"+lk] && (c.route.workload == wlDirectory || c.route.workload == wlApps) {
 			// v1.0 requires the $ prefix for system query options on directory resources.
 			return gerr(400, "Request_BadRequest", "Unrecognized query argument specified: '%s'.", k)
 		}

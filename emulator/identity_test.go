@@ -560,3 +560,28 @@ func TestAdminConsent(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestAuthorizationCodeExpires(t *testing.T) {
+	h := newHarness(t, Options{}, []string{"User.Read"}, nil)
+	q := url.Values{"client_id": {h.app.ClientID}, "response_type": {"code"}, "redirect_uri": {"http://localhost"}, "scope": {"User.Read"}}
+	loc, err := (&Browser{UPN: h.alex.UPN, Password: testPassword}).Authorize(h.srv.URL + "/" + h.tenant.ID + "/oauth2/v2.0/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.advance(11 * time.Minute) // codes live about ten minutes
+	st, m := h.tokenResp(t, h.tenant.ID, url.Values{"grant_type": {"authorization_code"}, "client_id": {h.app.ClientID},
+		"code": {loc.Query().Get("code")}, "redirect_uri": {"http://localhost"}})
+	checkAAD(t, st, m, 400, "invalid_grant", 70008)
+}
+
+func TestDirectorySelectReturnsOnlySelected(t *testing.T) {
+	h := defaultHarness(t)
+	r := h.call(t, h.userToken(t, h.alex), "GET", "/v1.0/me?$select=displayName", nil).must(t, 200)
+	if r.body["displayName"] == nil || r.body["id"] != nil || r.body["mail"] != nil {
+		t.Fatalf("$select=displayName on a directory object: %s", r.raw)
+	}
+	m := h.call(t, h.userToken(t, h.alex), "GET", "/v1.0/me/messages?$top=1&$select=subject", nil).must(t, 200)
+	if m.value()[0]["id"] == nil {
+		t.Fatalf("Outlook items keep their id under $select: %s", m.raw)
+	}
+}

@@ -131,12 +131,14 @@ func (c *gc) entity(status int, context string, it obj) {
 	c.writeJSON(status, withCtx)
 }
 
-// project applies $select (id and @odata annotations are always kept).
+// project applies $select. Outlook, OneDrive and the other workloads always return id and
+// @odata annotations; directory objects return only what was selected.
 func (c *gc) project(it obj) obj {
 	sel := c.query.Get("$select")
 	if sel == "" {
 		return it
 	}
+	directory := c.route != nil && (c.route.workload == wlDirectory || c.route.workload == wlApps)
 	out := obj{}
 	for _, f := range strings.Split(sel, ",") {
 		f = strings.TrimSpace(f)
@@ -147,7 +149,7 @@ func (c *gc) project(it obj) obj {
 		}
 	}
 	for k, v := range it {
-		if k == "id" || strings.HasPrefix(k, "@odata.") {
+		if (k == "id" && !directory) || strings.HasPrefix(k, "@odata.") {
 			out[k] = v
 		}
 	}
