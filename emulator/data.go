@@ -92,6 +92,18 @@ func (c *coll) countArtifacts(into map[string]int) {
 	}
 }
 
+// dropTree deletes folder id with its subfolders and everything they contain (a mail
+// folder with its messages, a contact folder with its contacts).
+func dropTree(folders, contents *coll, id string) {
+	for _, it := range contents.where(inParent(id)) {
+		contents.del(it.id)
+	}
+	for _, child := range folders.where(inParent(id)) {
+		dropTree(folders, contents, child.id)
+	}
+	folders.del(id)
+}
+
 func inParent(p string) func(*item) bool {
 	return func(it *item) bool { return it.parent == p }
 }

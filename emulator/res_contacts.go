@@ -345,17 +345,6 @@ func (c *gc) deleteContactFolder() {
 		return
 	}
 	d := c.ud()
-	var drop func(id string)
-	drop = func(id string) {
-		for _, ct := range d.contacts.where(inParent(id)) {
-			d.contacts.del(ct.id)
-		}
-		for _, child := range d.contactFolders.where(inParent(id)) {
-			drop(child.id)
-			d.contactFolders.del(child.id)
-		}
-	}
-	drop(f.id)
-	d.contactFolders.del(f.id)
+	dropTree(d.contactFolders, d.contacts, f.id)
 	c.noContent(204)
 }

@@ -455,18 +455,7 @@ func (c *gc) deleteFolder() {
 		return
 	}
 	d := c.ud()
-	var drop func(id string)
-	drop = func(id string) {
-		for _, m := range d.messages.where(inParent(id)) {
-			d.messages.del(m.id)
-		}
-		for _, child := range d.mailFolders.where(inParent(id)) {
-			drop(child.id)
-			d.mailFolders.del(child.id)
-		}
-	}
-	drop(f.id)
-	d.mailFolders.del(f.id)
+	dropTree(d.mailFolders, d.messages, f.id)
 	d.refreshFolderCounts()
 	c.noContent(204)
 }
