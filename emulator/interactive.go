@@ -419,12 +419,7 @@ func (e *Emulator) redirectResult(w http.ResponseWriter, ar *authorizeReq, v url
 	case "fragment":
 		http.Redirect(w, &http.Request{Method: "GET"}, ar.redirect+"#"+v.Encode(), http.StatusFound)
 	default:
-		sep := "?"
-		if strings.Contains(ar.redirect, "?") {
-			sep = "&"
-		}
-		w.Header().Set("Location", ar.redirect+sep+v.Encode())
-		w.WriteHeader(http.StatusFound)
+		redirectWith(w, ar.redirect, v)
 	}
 }
 
@@ -596,10 +591,15 @@ func (e *Emulator) finishAdminConsentLocked(w http.ResponseWriter, f *loginFlow,
 			v.Set("scope", ac.scope)
 		}
 	}
+	redirectWith(w, ac.redirect, v)
+}
+
+// redirectWith answers 302 to target with v added to its query.
+func redirectWith(w http.ResponseWriter, target string, v url.Values) {
 	sep := "?"
-	if strings.Contains(ac.redirect, "?") {
+	if strings.Contains(target, "?") {
 		sep = "&"
 	}
-	w.Header().Set("Location", ac.redirect+sep+v.Encode())
+	w.Header().Set("Location", target+sep+v.Encode())
 	w.WriteHeader(http.StatusFound)
 }
