@@ -526,6 +526,15 @@ func (c *gc) createEvent(cal *item) {
 		c.fail(ge)
 		return
 	}
+	if tx := str(body, "transactionId"); tx != "" {
+		// transactionId lets a client retry a create without a duplicate (event resource).
+		for _, ev := range c.ud().events.items {
+			if str(ev.o, "transactionId") == tx {
+				c.entity(201, c.eventCtx(), eventOut(ev, zone, loc, false))
+				return
+			}
+		}
+	}
 	if body["start"] == nil || body["end"] == nil {
 		c.fail(gerr(400, "ErrorPropertyValidationFailure", "At least one property failed validation."))
 		return

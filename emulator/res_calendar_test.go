@@ -375,3 +375,15 @@ func TestCalendarApplicationAndBoundaries(t *testing.T) {
 	}
 	ro.call(t, rt, "PATCH", "/v1.0/me/calendars/x", map[string]any{"name": "y"}).must(t, 403)
 }
+
+func TestEventTransactionIDPreventsDuplicates(t *testing.T) {
+	h := defaultHarness(t)
+	tok := h.userToken(t, h.alex)
+	ev := map[string]any{"subject": "retry me", "transactionId": "e5renew-42",
+		"start": map[string]any{"dateTime": "2026-11-03T10:00:00", "timeZone": "UTC"}, "end": map[string]any{"dateTime": "2026-11-03T10:30:00", "timeZone": "UTC"}}
+	a := h.call(t, tok, "POST", "/v1.0/me/events", ev).must(t, 201)
+	b := h.call(t, tok, "POST", "/v1.0/me/events", ev).must(t, 201)
+	if a.body["id"] != b.body["id"] || h.artifacts() != 1 {
+		t.Fatalf("the same transactionId created two events (artifacts %d)", h.artifacts())
+	}
+}

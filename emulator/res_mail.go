@@ -141,6 +141,9 @@ func (c *gc) listMessages(f *item) {
 	} else {
 		items = d.messages.objs(nil)
 	}
+	for i := range items {
+		items[i] = c.msgOut(items[i])
+	}
 	c.list(newest(items, "receivedDateTime"), listOpts{context: ctx, pageSize: 10, maxTop: 1000})
 }
 
@@ -150,11 +153,14 @@ func (c *gc) getMessage(id string, f *item) {
 		c.fail(outlookNotFound())
 		return
 	}
-	c.entity(200, c.userCtx()+"/messages/$entity", m.o)
+	c.entity(200, c.userCtx()+"/messages/$entity", c.msgOut(m.o))
 }
 
 func (c *gc) createMessage(folder *item) {
 	body, ge := c.readObj("message", messageProps...)
+	if ge == nil {
+		ge = checkHeaders(body)
+	}
 	if ge != nil {
 		c.fail(ge)
 		return
@@ -163,7 +169,7 @@ func (c *gc) createMessage(folder *item) {
 	m := c.e.newMessage(d, c.user, folder, body, true)
 	c.created(m, "message")
 	d.refreshFolderCounts()
-	c.entity(201, c.userCtx()+"/messages/$entity", m.o)
+	c.entity(201, c.userCtx()+"/messages/$entity", c.msgOut(m.o))
 }
 
 // newMessage builds a message from a request body in a folder.
@@ -198,7 +204,44 @@ func (e *Emulator) newMessage(d *userData, owner *User, folder *item, body obj, 
 	if !draft {
 		m.o["sentDateTime"] = iso(now)
 	}
+	if h, ok := body["internetMessageHeaders"].([]any); ok && len(h) > 0 {
+		m.o["internetMessageHeaders"] = h
+	}
 	return d.messages.add(m)
+}
+
+// checkHeaders validates custom internet message headers: only x- headers may be set.
+func checkHeaders(body obj) *graphErr {
+	v, ok := body["internetMessageHeaders"]
+	if !ok {
+		return nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return gerr(400, "RequestBodyRead", "An unexpected 'StartObject' node was found when reading from the JSON reader. A 'StartArray' node was expected.")
+	}
+	for _, x := range list {
+		h, _ := x.(obj)
+		name := str(h, "name")
+		if !strings.HasPrefix(strings.ToLower(name), "x-") {
+			return gerr(400, "InvalidInternetMessageHeader", "The internet message header name '%s' should start with 'x-' or 'X-'.", name)
+		}
+	}
+	return nil
+}
+
+// msgOut hides internetMessageHeaders unless $select asks for them, as Graph does.
+func (c *gc) msgOut(m obj) obj {
+	if _, ok := m["internetMessageHeaders"]; !ok || strings.Contains(strings.ToLower(c.query.Get("$select")), "internetmessageheaders") {
+		return m
+	}
+	out := make(obj, len(m))
+	for k, v := range m {
+		if k != "internetMessageHeaders" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func listOr(v any) []any {
@@ -279,7 +322,7 @@ func (c *gc) moveMessage(id string) {
 	m.o["parentFolderId"] = dest.id
 	d.messages.add(m)
 	d.refreshFolderCounts()
-	c.entity(201, c.userCtx()+"/messages/$entity", m.o)
+	c.entity(201, c.userCtx()+"/messages/$entity", c.msgOut(m.o))
 }
 
 // sendMail sends a new message (202, no body) and delivers it to recipients in the
@@ -302,6 +345,10 @@ func (c *gc) sendMail() {
 			c.fail(gerr(400, "RequestBodyRead", "The property '%s' does not exist on type 'microsoft.graph.message'. Make sure to only use property names that are defined by the type.", k))
 			return
 		}
+	}
+	if ge := checkHeaders(req.Message); ge != nil {
+		c.fail(ge)
+		return
 	}
 	save := req.SaveToSentItems == nil || *req.SaveToSentItems
 	if ge := c.e.deliver(c.user, req.Message, save, nil); ge != nil {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -87,3 +88,24 @@ func TestMailErrorsAreGraphShaped(t *testing.T) {
 }
 
 func (g gresp) raw2() string { return string(g.raw) }
+
+func TestInternetMessageHeadersTravelWithTheMessage(t *testing.T) {
+	h := defaultHarness(t)
+	tok := h.userToken(t, h.alex)
+	hdr := []any{map[string]any{"name": "x-e5renew-id", "value": "abc123"}}
+	bad := h.call(t, tok, "POST", "/v1.0/me/messages", map[string]any{"subject": "x", "internetMessageHeaders": []any{map[string]any{"name": "Subject", "value": "y"}}}).must(t, 400)
+	if bad.errCode() != "InvalidInternetMessageHeader" {
+		t.Fatalf("non-x- header: %s", bad.raw)
+	}
+	h.call(t, tok, "POST", "/v1.0/me/sendMail", map[string]any{"saveToSentItems": false, "message": map[string]any{"subject": "to self",
+		"internetMessageHeaders": hdr, "toRecipients": []any{map[string]any{"emailAddress": map[string]any{"address": h.alex.UPN}}}}}).must(t, 202)
+	plain := h.call(t, tok, "GET", "/v1.0/me/mailFolders/inbox/messages?$top=1", nil).must(t, 200)
+	if _, ok := plain.value()[0]["internetMessageHeaders"]; ok {
+		t.Fatal("internetMessageHeaders returned without $select")
+	}
+	sel := h.call(t, tok, "GET", "/v1.0/me/mailFolders/inbox/messages?$top=1&$select=subject,internetMessageHeaders", nil).must(t, 200)
+	got := sel.value()[0]
+	if got["subject"] != "to self" || !strings.Contains(fmt.Sprint(got["internetMessageHeaders"]), "abc123") {
+		t.Fatalf("received copy: %v", got)
+	}
+}

@@ -78,8 +78,8 @@ func TestNotesNotebooksAndSections(t *testing.T) {
 		t.Fatalf("DELETE notebook: %s", r.raw)
 	}
 	h.call(t, tok, "DELETE", "/v1.0/me/onenote/sections/"+sec.body["id"].(string), nil).must(t, 405)
-	if st := h.e.Stats(); st.LiveArtifacts[h.alex.UPN]["notebook"] != 1 || st.LiveArtifacts[h.alex.UPN]["onenoteSection"] != 1 {
-		t.Fatalf("artifacts: %v", st.LiveArtifacts)
+	if st := h.e.Stats(); st.PermanentArtifacts[h.alex.UPN]["notebook"] != 1 || st.PermanentArtifacts[h.alex.UPN]["onenoteSection"] != 1 || st.LiveArtifactsTotal != 0 {
+		t.Fatalf("artifacts: live %v permanent %v", st.LiveArtifacts, st.PermanentArtifacts)
 	}
 }
 
@@ -168,8 +168,8 @@ func TestNotesPages(t *testing.T) {
 	}
 	h.call(t, tok, "DELETE", "/v1.0/me/onenote/pages/"+id, nil).must(t, 404)
 	// The section sectionName created stays: sections cannot be deleted.
-	if st := h.e.Stats(); st.LiveArtifactsTotal != 1 || st.LiveArtifacts[h.alex.UPN]["onenoteSection"] != 1 {
-		t.Fatalf("artifacts after deleting the pages: %v", st.LiveArtifacts)
+	if st := h.e.Stats(); st.LiveArtifactsTotal != 0 || st.PermanentArtifacts[h.alex.UPN]["onenoteSection"] != 1 {
+		t.Fatalf("artifacts after deleting the pages: live %v permanent %v", st.LiveArtifacts, st.PermanentArtifacts)
 	}
 }
 

@@ -144,7 +144,7 @@ func TestSitesListsAndItems(t *testing.T) {
 	if r := h.call(t, tok, "GET", base+"/99", nil).must(t, 404); r.errCode() != "itemNotFound" {
 		t.Fatalf("unknown item: %s", r.raw)
 	}
-	if st := h.e.Stats(); st.LiveArtifacts[h.alex.UPN]["list"] != 1 || st.LiveArtifacts[h.alex.UPN]["listItem"] != 2 {
+	if st := h.e.Stats(); st.PermanentArtifacts[h.alex.UPN]["list"] != 1 || st.LiveArtifacts[h.alex.UPN]["listItem"] != 2 {
 		t.Fatalf("artifacts: %v", st.LiveArtifacts)
 	}
 	h.call(t, tok, "DELETE", base+"/1", nil).must(t, 204)

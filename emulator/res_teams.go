@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"time"
@@ -69,6 +70,7 @@ func (e *Emulator) registerTeams(rt *router) {
 	})
 
 	rt.perUser("POST", "/onlineMeetings", wlTeams, (*gc).createOnlineMeeting)
+	rt.perUser("POST", "/onlineMeetings/createOrGet", wlTeams, (*gc).createOrGetOnlineMeeting)
 	rt.perUser("GET", "/onlineMeetings", wlTeams, (*gc).listOnlineMeetings)
 	rt.perUser("GET", "/onlineMeetings/{id}", wlTeams, func(c *gc) {
 		if m := c.onlineMeeting(0); m != nil {
@@ -220,6 +222,30 @@ func meetingTimes(body obj, start, end time.Time) (time.Time, time.Time, *graphE
 		return start, end, gerr(400, "InvalidArgument", "The end time of the meeting must be after its start time.")
 	}
 	return start, end, nil
+}
+
+// createOrGetOnlineMeeting returns the meeting with the given externalId (200) or creates
+// it (201): the idempotent way to create meetings.
+func (c *gc) createOrGetOnlineMeeting() {
+	var probe struct {
+		ExternalID string `json:"externalId"`
+	}
+	_ = json.Unmarshal(c.body, &probe)
+	if strings.TrimSpace(probe.ExternalID) == "" {
+		c.fail(gerr(400, "InvalidArgument", "The externalId property is required."))
+		return
+	}
+	if c.tok.delegated() && c.user != c.caller {
+		c.fail(forbidden(wlTeams))
+		return
+	}
+	for _, m := range c.ud().onlineMeetings.items {
+		if str(m.o, "externalId") == probe.ExternalID {
+			c.entity(200, c.userCtx()+"/onlineMeetings/$entity", m.o)
+			return
+		}
+	}
+	c.createOnlineMeeting()
 }
 
 func (c *gc) createOnlineMeeting() {

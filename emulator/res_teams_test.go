@@ -168,3 +168,19 @@ func TestTeamsOnlineMeetingsLifecycle(t *testing.T) {
 		t.Fatalf("403 shape: %s", f.raw)
 	}
 }
+
+func TestOnlineMeetingCreateOrGetIsIdempotent(t *testing.T) {
+	h := defaultHarness(t)
+	tok := h.userToken(t, h.alex)
+	body := map[string]any{"externalId": "e5renew-7f3a", "subject": "sync", "startDateTime": "2026-11-03T02:00:00Z", "endDateTime": "2026-11-03T02:30:00Z"}
+	first := h.call(t, tok, "POST", "/v1.0/me/onlineMeetings/createOrGet", body).must(t, 201)
+	again := h.call(t, tok, "POST", "/v1.0/me/onlineMeetings/createOrGet", body).must(t, 200)
+	if first.body["id"] != again.body["id"] || h.artifacts() != 1 {
+		t.Fatalf("createOrGet created twice: %v %v (artifacts %d)", first.body["id"], again.body["id"], h.artifacts())
+	}
+	h.call(t, tok, "POST", "/v1.0/me/onlineMeetings/createOrGet", map[string]any{"subject": "x"}).must(t, 400)
+	h.call(t, tok, "DELETE", "/v1.0/me/onlineMeetings/"+first.body["id"].(string), nil).must(t, 204)
+	if h.artifacts() != 0 {
+		t.Fatal("meeting not deleted")
+	}
+}

@@ -71,14 +71,35 @@ type Stats struct {
 	LiveArtifacts map[string]map[string]int `json:"liveArtifacts"`
 	// LiveArtifactsTotal is the sum of LiveArtifacts.
 	LiveArtifactsTotal int `json:"liveArtifactsTotal"`
+	// PermanentArtifacts counts client-created containers that Microsoft Graph offers no way
+	// to delete (no DELETE in the official permission data): OneNote notebooks and sections,
+	// SharePoint lists. A well-behaved client creates them once and reuses them.
+	PermanentArtifacts map[string]map[string]int `json:"permanentArtifacts"`
 }
+
+// permanentKinds are artifact kinds with no DELETE in permissions.json.
+var permanentKinds = map[string]bool{"notebook": true, "onenoteSection": true, "list": true}
 
 // Stats returns a snapshot of what the emulator has seen.
 func (e *Emulator) Stats() Stats {
 	s := e.stats
 	s.mu.Lock()
 	out := Stats{Requests: copyMap(s.requests), TokensIssued: copyMap(s.tokens), TokenErrors: copyMap(s.tokenErrs),
-		PermissionDenials: copyMap(s.denials), Faults: copyMap(s.faults), LiveArtifacts: map[string]map[string]int{}}
+		PermissionDenials: copyMap(s.denials), Faults: copyMap(s.faults), LiveArtifacts: map[string]map[string]int{},
+		PermanentArtifacts: map[string]map[string]int{}}
+	add := func(who, kind string, n int) {
+		m := out.LiveArtifacts
+		if permanentKinds[kind] {
+			m = out.PermanentArtifacts
+		}
+		if m[who] == nil {
+			m[who] = map[string]int{}
+		}
+		m[who][kind] += n
+		if !permanentKinds[kind] {
+			out.LiveArtifactsTotal += n
+		}
+	}
 	s.mu.Unlock()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -88,30 +109,18 @@ func (e *Emulator) Stats() Stats {
 				continue
 			}
 			for kind, n := range u.data.liveArtifacts() {
-				if out.LiveArtifacts[u.UPN] == nil {
-					out.LiveArtifacts[u.UPN] = map[string]int{}
-				}
-				out.LiveArtifacts[u.UPN][kind] += n
-				out.LiveArtifactsTotal += n
+				add(u.UPN, kind, n)
 			}
 		}
 		if t.data != nil {
 			for key, n := range t.data.liveArtifacts() {
 				who, kind, _ := strings.Cut(key, "|")
-				if out.LiveArtifacts[who] == nil {
-					out.LiveArtifacts[who] = map[string]int{}
-				}
-				out.LiveArtifacts[who][kind] += n
-				out.LiveArtifactsTotal += n
+				add(who, kind, n)
 			}
 		}
 		for _, a := range e.apps {
 			if a.HomeTenant == t.ID && a.CreatedBy != "" {
-				if out.LiveArtifacts[a.CreatedBy] == nil {
-					out.LiveArtifacts[a.CreatedBy] = map[string]int{}
-				}
-				out.LiveArtifacts[a.CreatedBy]["application"]++
-				out.LiveArtifactsTotal++
+				add(a.CreatedBy, "application", 1)
 			}
 		}
 	}
