@@ -1,0 +1,118 @@
+package activity_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/e5renew/e5renew/emulator"
+	"github.com/e5renew/e5renew/internal/activity"
+	"github.com/e5renew/e5renew/internal/graphdata"
+)
+
+func officialTable(t *testing.T) *graphdata.Table {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	p := filepath.Join(dir, "..", "shared", "graph-data", "permissions.json")
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		t.Skipf("skipping: official data not beside the repository: %v", err)
+	}
+	tab, err := graphdata.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+var reName = regexp.MustCompile(`^[a-z]+\.[a-z_]+$`)
+
+// Every call of every activity is listed, in Microsoft's official permission data, under a
+// permission the activity declares, for the scheme it uses: the delegated form with the
+// declared delegated permissions, the /users/{id} form with the declared application ones.
+func TestCatalogAgreesWithOfficialPermissions(t *testing.T) {
+	tab := officialTable(t)
+	em := emulator.New(emulator.Options{})
+	for _, a := range activity.All() {
+		if !reName.MatchString(a.Name) || !strings.HasPrefix(a.Name, string(a.Workload)+".") {
+			t.Errorf("%s: names are <workload>.<verb> in lower case", a.Name)
+		}
+		if a.Title.EN == "" || a.Title.ZH == "" {
+			t.Errorf("%s: title needs English and Chinese", a.Name)
+		}
+		if !a.AppOnly() && a.AppNote == "" && strings.HasPrefix(a.Calls[0].Path, "/me") {
+			// Delegated-only activities on /me paths must say why there is no app form.
+			for _, c := range a.Calls {
+				if tab.Known(c.Method, activity.AppPath(c.Path)) && len(tab.AcceptedBy(c.Method, activity.AppPath(c.Path), graphdata.Application)) > 0 {
+					t.Errorf("%s: not available app-only although %s %s has application permissions; declare them or explain in AppNote", a.Name, c.Method, activity.AppPath(c.Path))
+					break
+				}
+			}
+		}
+		for _, c := range a.Calls {
+			check := func(path string, scheme graphdata.Scheme, declared []string) {
+				key := c.Method + " " + graphdata.Normalize(path)
+				if s, ok := activity.Supplements[key]; ok {
+					if tab.Known(c.Method, path) {
+						t.Errorf("%s: %s is now in the official data; drop the supplement", a.Name, key)
+					}
+					emu := em.AcceptedPermissions(c.Method, path, string(scheme))
+					list := s.Delegated
+					if scheme == graphdata.Application {
+						list = s.Application
+					}
+					if strings.Join(emu, ",") != strings.Join(list, ",") {
+						t.Errorf("%s: supplement for %s (%s) is %v, the emulator's is %v", a.Name, key, scheme, list, emu)
+					}
+					if !anyIn(declared, list) {
+						t.Errorf("%s: %s (%s) accepts %v, none declared (%v)", a.Name, key, scheme, list, declared)
+					}
+					return
+				}
+				if !tab.Known(c.Method, path) {
+					t.Errorf("%s: %s %s is not in the official permission data", a.Name, c.Method, path)
+					return
+				}
+				ok := false
+				for _, p := range declared {
+					if tab.Accepts(c.Method, path, scheme, append([]string{p}, declared...)) && contains(tab.AcceptedBy(c.Method, path, scheme), p) {
+						ok = true
+					}
+				}
+				if !ok {
+					t.Errorf("%s: %s %s (%s) is listed under %v, none of the declared %v", a.Name, c.Method, path, scheme, tab.AcceptedBy(c.Method, path, scheme), declared)
+				}
+			}
+			check(c.Path, graphdata.DelegatedWork, a.Delegated)
+			if a.AppOnly() {
+				check(activity.AppPath(c.Path), graphdata.Application, a.Application)
+			}
+		}
+	}
+}
+
+func anyIn(a, b []string) bool {
+	for _, x := range a {
+		if contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
