@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // IANA time zones on every system, containers without zoneinfo included
 
 	"github.com/spf13/cobra"
 
@@ -73,7 +74,7 @@ e5renew 登录每个账号的租户，按不规则、接近真人的时间表调
 	root.SetOut(d.stdout)
 	root.SetErr(d.stderr)
 	root.PersistentFlags().StringVar(&lang, "lang", "", "message language: zh or en (default from E5RENEW_LANG or LANG) / 消息语言")
-	root.AddCommand(newVersionCommand(d), newEmulatorCommand(d), newDemoCommand(d))
+	root.AddCommand(newVersionCommand(d), newEmulatorCommand(d), newDemoCommand(d), newCatalogCommand(d))
 	return root
 }
 

@@ -218,12 +218,32 @@ type Exec struct {
 	Journal Journal
 	// Round identifies the round, for markers and logs.
 	Round string
+	// BeforeCall, when set, runs before every Graph call (the round's random pause between
+	// calls, so activity looks human rather than scripted).
+	BeforeCall func(ctx context.Context) error
 
-	mu         sync.Mutex
-	containers map[string]string
-	calls      int
-	lastReq    string
-	lastErr    *graph.Error
+	shared *containerCache // shared by the forks of one round's Exec
+
+	mu      sync.Mutex
+	calls   int
+	lastReq string
+}
+
+type containerCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// Fork returns an Exec for one activity: the same account, clients and per-round container
+// cache, with its own call statistics.
+func (x *Exec) Fork() *Exec {
+	x.mu.Lock()
+	if x.shared == nil {
+		x.shared = &containerCache{}
+	}
+	x.mu.Unlock()
+	return &Exec{Graph: x.Graph, Account: x.Account, Me: x.Me, Mailbox: x.Mailbox, UPN: x.UPN, AppOnly: x.AppOnly, Rand: x.Rand,
+		Content: x.Content, Now: x.Now, Loc: x.Loc, Journal: x.Journal, Round: x.Round, BeforeCall: x.BeforeCall, shared: x.shared}
 }
 
 // P returns a per-user path: x.P("/messages") is "/me/messages" or "/users/{upn}/messages".
@@ -235,17 +255,19 @@ func (x *Exec) Do(ctx context.Context, r graph.Request) (*graph.Response, error)
 	if strings.HasPrefix(r.Path, x.Me+"/") || r.Path == x.Me {
 		r.Mailbox = x.Mailbox
 	}
+	if x.BeforeCall != nil {
+		if err := x.BeforeCall(ctx); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := x.Graph.Do(ctx, r)
 	x.mu.Lock()
 	x.calls++
 	if resp != nil {
 		x.lastReq = resp.RequestID
 	}
-	if ge, ok := graph.AsError(err); ok {
-		x.lastErr = ge
-		if ge.RequestID != "" {
-			x.lastReq = ge.RequestID
-		}
+	if ge, ok := graph.AsError(err); ok && ge.RequestID != "" {
+		x.lastReq = ge.RequestID
 	}
 	x.mu.Unlock()
 	return resp, err
@@ -300,21 +322,26 @@ func (x *Exec) Marker() string {
 // ensure once per round for each key.
 func (x *Exec) Container(ctx context.Context, key string, ensure func() (string, error)) (string, error) {
 	x.mu.Lock()
-	if x.containers == nil {
-		x.containers = map[string]string{}
+	if x.shared == nil {
+		x.shared = &containerCache{}
 	}
-	if id, ok := x.containers[key]; ok {
-		x.mu.Unlock()
+	c := x.shared
+	x.mu.Unlock()
+	// Holding the cache lock while ensuring makes concurrent activities wait for one
+	// container instead of creating two.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id, ok := c.m[key]; ok {
 		return id, nil
 	}
-	x.mu.Unlock()
 	id, err := ensure()
 	if err != nil {
 		return "", err
 	}
-	x.mu.Lock()
-	x.containers[key] = id
-	x.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]string{}
+	}
+	c.m[key] = id
 	return id, nil
 }
 

@@ -116,3 +116,41 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// The minimal set lets every activity run and has no redundant permission.
+func TestMinimalPermissions(t *testing.T) {
+	tab := graphdata.MustLoad()
+	for _, delegated := range []bool{true, false} {
+		acts := activity.All()
+		set := activity.MinimalPermissions(acts, delegated)
+		for _, a := range acts {
+			if !delegated && !a.AppOnly() {
+				continue
+			}
+			if ok, missing := a.Runnable(tab, delegated, set); !ok {
+				t.Errorf("%s cannot run with the minimal set %v (missing %v)", a.Name, set, missing)
+			}
+		}
+		for _, p := range set {
+			var trial []string
+			for _, q := range set {
+				if q != p {
+					trial = append(trial, q)
+				}
+			}
+			all := true
+			for _, a := range acts {
+				if !delegated && !a.AppOnly() {
+					continue
+				}
+				if ok, _ := a.Runnable(tab, delegated, trial); !ok {
+					all = false
+					break
+				}
+			}
+			if all {
+				t.Errorf("%s is redundant in the minimal set %v", p, set)
+			}
+		}
+	}
+}

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -38,12 +40,39 @@ type Config struct {
 	Language string `yaml:"language"`
 	// DataDir holds e5renew's state (rotated tokens, history). Relative paths are relative
 	// to the configuration file. Default: "e5renew-data" beside the file.
-	DataDir  string    `yaml:"data_dir"`
+	DataDir string `yaml:"data_dir"`
+	// Defaults apply to every account that does not say otherwise.
+	Defaults Defaults  `yaml:"defaults"`
 	Accounts []Account `yaml:"accounts"`
 
 	// Path is where the configuration was read from.
 	Path string `yaml:"-"`
 }
+
+// Defaults are settings every account inherits.
+type Defaults struct {
+	Activities Activities `yaml:"activities"`
+	// Pause is a random pause between Graph calls, "1s-5s" (default none).
+	Pause string `yaml:"pause"`
+	// TimeZone is an IANA zone name (Asia/Shanghai) for event times; default the machine's.
+	TimeZone string `yaml:"timezone"`
+}
+
+// Activities select what a round runs.
+type Activities struct {
+	// Always run every round (when the token allows them).
+	Always []string `yaml:"always"`
+	// Random is the size of the random subset of the other activities: "4-8" or "6".
+	Random string `yaml:"random"`
+	// Include restricts the candidates: names ("mail.draft"), workloads ("onedrive") or
+	// "workload.*"; Exclude removes some.
+	Include []string `yaml:"include"`
+	Exclude []string `yaml:"exclude"`
+
+	Line int `yaml:"-"`
+}
+
+func (a *Activities) setPos(line int) { a.Line = line }
 
 // EndpointsConfig overrides cloud URLs.
 type EndpointsConfig struct {
@@ -69,6 +98,10 @@ type Account struct {
 	// Scopes for the password grant (default: everything the app was granted).
 	Scopes   []string `yaml:"scopes"`
 	Disabled bool     `yaml:"disabled"`
+	// Activities, Pause and TimeZone override the defaults for this account.
+	Activities *Activities `yaml:"activities"`
+	Pause      string      `yaml:"pause"`
+	TimeZone   string      `yaml:"timezone"`
 
 	// Line is where the account is defined in the file.
 	Line int `yaml:"-"`
@@ -152,6 +185,24 @@ func (c *Config) validate() Errors {
 	if len(c.Accounts) == 0 {
 		add(0, "accounts", "no accounts: add at least one (see the README for each sign-in type)")
 	}
+	checkTuning := func(line int, key string, acts *Activities, pause, tz string) {
+		if acts != nil && acts.Random != "" {
+			if _, _, err := ParseIntRange(acts.Random); err != nil {
+				add(acts.Line, key+"activities.random", "%v", err)
+			}
+		}
+		if pause != "" {
+			if _, _, err := ParseDurationRange(pause); err != nil {
+				add(line, key+"pause", "%v", err)
+			}
+		}
+		if tz != "" {
+			if _, err := time.LoadLocation(tz); err != nil {
+				add(line, key+"timezone", "unknown time zone %q: use an IANA name such as Asia/Shanghai or Europe/Berlin", tz)
+			}
+		}
+	}
+	checkTuning(0, "defaults.", &c.Defaults.Activities, c.Defaults.Pause, c.Defaults.TimeZone)
 	names := map[string]int{}
 	for i := range c.Accounts {
 		a := &c.Accounts[i]
@@ -172,6 +223,7 @@ func (c *Config) validate() Errors {
 			}
 			names[strings.ToLower(a.Name)] = a.Line
 		}
+		checkTuning(a.Line, key+".", a.Activities, a.Pause, a.TimeZone)
 		if a.ClientID != "" && !reGUID.MatchString(a.ClientID) {
 			add(a.Line, key+".client_id", "%q is not a client id: copy the Application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000", a.ClientID)
 		}
@@ -307,4 +359,94 @@ func (c *Config) Account(name string) (*Account, bool) {
 		}
 	}
 	return nil, false
+}
+
+// ParseIntRange reads "4-8" or "6".
+func ParseIntRange(s string) (lo, hi int, err error) {
+	a, b, found := strings.Cut(strings.TrimSpace(s), "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi = lo
+	var err2 error
+	if found {
+		hi, err2 = strconv.Atoi(strings.TrimSpace(b))
+	}
+	if err1 != nil || err2 != nil || lo < 0 || hi < lo {
+		return 0, 0, fmt.Errorf("%q is not a count or a range of counts: write 6 or 4-8", s)
+	}
+	return lo, hi, nil
+}
+
+// ParseDurationRange reads "1s-5s", "30s" (a fixed value) or "0".
+func ParseDurationRange(s string) (lo, hi time.Duration, err error) {
+	s = strings.TrimSpace(s)
+	if s == "0" || s == "" {
+		return 0, 0, nil
+	}
+	a, b, found := strings.Cut(s, "-")
+	lo, err1 := ParseDuration(a)
+	hi = lo
+	var err2 error
+	if found {
+		hi, err2 = ParseDuration(b)
+	}
+	if err1 != nil || err2 != nil || hi < lo {
+		return 0, 0, fmt.Errorf("%q is not a duration or a range of durations: write 2s or 1s-5s", s)
+	}
+	return lo, hi, nil
+}
+
+// EffectiveActivities returns the account's activity selection, falling back to the
+// defaults field by field.
+func (c *Config) EffectiveActivities(a *Account) Activities {
+	out := c.Defaults.Activities
+	if a.Activities == nil {
+		return out
+	}
+	o := a.Activities
+	if o.Always != nil {
+		out.Always = o.Always
+	}
+	if o.Random != "" {
+		out.Random = o.Random
+	}
+	if o.Include != nil {
+		out.Include = o.Include
+	}
+	if o.Exclude != nil {
+		out.Exclude = o.Exclude
+	}
+	out.Line = o.Line
+	return out
+}
+
+// EffectivePause returns the account's pause range.
+func (c *Config) EffectivePause(a *Account) (time.Duration, time.Duration) {
+	p := c.Defaults.Pause
+	if a.Pause != "" {
+		p = a.Pause
+	}
+	lo, hi, _ := ParseDurationRange(p)
+	return lo, hi
+}
+
+// Location returns the account's time zone.
+func (c *Config) Location(a *Account) *time.Location {
+	tz := firstNonEmpty(a.TimeZone, c.Defaults.TimeZone)
+	if tz == "" {
+		return time.Local
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return time.Local
+	}
+	return loc
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
 }

@@ -77,6 +77,7 @@ type PermissionInfo struct {
 	Scheme               Scheme
 	AdminDisplayName     string
 	RequiresAdminConsent bool
+	PrivilegeLevel       int // 1 (least) to 5, as the data rates it
 }
 
 // Table is the parsed permission data, keyed by method and normalised path.
@@ -90,6 +91,7 @@ type rawFile struct {
 		Schemes map[Scheme]struct {
 			AdminDisplayName     string `json:"adminDisplayName"`
 			RequiresAdminConsent bool   `json:"requiresAdminConsent"`
+			PrivilegeLevel       int    `json:"privilegeLevel"`
 		} `json:"schemes"`
 		PathSets []struct {
 			SchemeKeys []Scheme          `json:"schemeKeys"`
@@ -155,7 +157,7 @@ func Parse(data []byte) (*Table, error) {
 		infos := map[Scheme]PermissionInfo{}
 		t.info[strings.ToLower(name)] = infos
 		for s, si := range p.Schemes {
-			infos[s] = PermissionInfo{Name: name, Scheme: s, AdminDisplayName: si.AdminDisplayName, RequiresAdminConsent: si.RequiresAdminConsent}
+			infos[s] = PermissionInfo{Name: name, Scheme: s, AdminDisplayName: si.AdminDisplayName, RequiresAdminConsent: si.RequiresAdminConsent, PrivilegeLevel: si.PrivilegeLevel}
 		}
 		for _, ps := range p.PathSets {
 			for path, marker := range ps.Paths {
