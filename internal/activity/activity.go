@@ -263,7 +263,7 @@ func (x *Exec) Do(ctx context.Context, r graph.Request) (*graph.Response, error)
 	resp, err := x.Graph.Do(ctx, r)
 	x.mu.Lock()
 	x.calls++
-	if resp != nil {
+	if resp != nil && resp.RequestID != "" { // a followed redirect (downloads) carries none
 		x.lastReq = resp.RequestID
 	}
 	if ge, ok := graph.AsError(err); ok && ge.RequestID != "" {

@@ -99,6 +99,21 @@ func TestCatalogAgreesWithOfficialPermissions(t *testing.T) {
 	}
 }
 
+func TestCatalogCoverage(t *testing.T) {
+	all := activity.All()
+	workloads := activity.Workloads()
+	writes := 0
+	for _, a := range all {
+		if a.Write {
+			writes++
+		}
+	}
+	t.Logf("%d activities (%d writes) over %d workloads", len(all), writes, len(workloads))
+	if len(all) < 45 || len(workloads) < 12 {
+		t.Fatalf("catalog has %d activities over %d workloads; the issue asks for at least 45 over 12", len(all), len(workloads))
+	}
+}
+
 func anyIn(a, b []string) bool {
 	for _, x := range a {
 		if contains(b, x) {
