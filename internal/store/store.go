@@ -1,0 +1,241 @@
+// Package store defines where e5renew keeps its state: the accounts of the configuration,
+// rotated refresh tokens (encrypted), the history of rounds, and the cleanup journal.
+//
+// The store is the bottom layer: it imports nothing of e5renew but internal/secret, and
+// callers (auth, activity, round, web) adapt its record types to theirs. Implementations
+// live in sub-packages (sqlite; postgres later) and must pass the conformance suite in
+// storetest.
+//
+// Accounts are identified by name, case-insensitively (see FoldName). Every method that
+// takes an account name accepts any spelling; records read back carry the spelling of the
+// latest configuration. Timestamps are kept in UTC with microsecond precision.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/e5renew/e5renew/internal/secret"
+)
+
+// Store keeps e5renew's state. It is safe for concurrent use by many goroutines.
+//
+// Writes that reach an account the store has never seen (no SyncAccounts named it) create
+// the account, outside the configuration (InConfig false, Enabled false), rather than lose
+// a token or a journal entry.
+type Store interface {
+	// SyncAccounts makes the stored accounts match the configuration: it inserts new
+	// accounts, updates changed ones, and marks accounts that are no longer configured
+	// InConfig=false without deleting them, their token, rounds or journal. Names must be
+	// non-empty and unique case-insensitively.
+	SyncAccounts(ctx context.Context, accounts []Account) (SyncResult, error)
+	// Accounts lists every stored account, configured or not, by name.
+	Accounts(ctx context.Context) ([]Account, error)
+
+	// LoadToken returns the account's stored refresh token; false when there is none
+	// (unknown account included). A token that does not decrypt is an error wrapping
+	// secret.ErrDecrypt.
+	LoadToken(ctx context.Context, account string) (Token, bool, error)
+	// SaveToken replaces the account's refresh token, encrypted. It is durable when it
+	// returns, and it does not give up when ctx is cancelled, so a rotated token is not
+	// lost at shutdown. A zero Updated is set to now.
+	SaveToken(ctx context.Context, account string, t Token) error
+
+	// SaveRound stores a finished round and its results and sets r.ID. A round is saved
+	// once: r.ID must be 0.
+	SaveRound(ctx context.Context, r *Round) error
+	// Rounds returns the account's newest rounds first (by Started, then ID), with their
+	// results; at most limit rounds, or all when limit <= 0. An unknown account has none.
+	Rounds(ctx context.Context, account string, limit int) ([]Round, error)
+	// LastRounds returns the newest round of every account that has one, with its
+	// results, keyed by the account's stored name.
+	LastRounds(ctx context.Context) (map[string]Round, error)
+
+	// JournalRecord inserts the entry when e.ID is 0 (setting e.ID, never reusing one, and
+	// Created to now when zero) or updates the stored entry (everything but Account and
+	// Created); updating an entry that is gone (done) or belongs to another account
+	// returns ErrNotFound. It is durable when it returns and, like SaveToken, does not
+	// give up when ctx is cancelled.
+	JournalRecord(ctx context.Context, e *JournalEntry) error
+	// JournalDone removes an entry; removing one that is already gone is not an error.
+	JournalDone(ctx context.Context, id int64) error
+	// JournalPending lists the account's entries, oldest (lowest ID) first.
+	JournalPending(ctx context.Context, account string) ([]JournalEntry, error)
+
+	// Close releases the store; it must not be used afterwards.
+	Close() error
+}
+
+// Account is one account of the configuration, as the store knows it.
+type Account struct {
+	Name     string // unique, case-insensitively
+	Type     string
+	Tenant   string
+	ClientID string
+	User     string
+	Enabled  bool
+
+	// Kept by the store; ignored by SyncAccounts.
+	FirstSeen time.Time // first stored
+	LastSeen  time.Time // last time SyncAccounts found it in the configuration
+	InConfig  bool      // in the configuration of the latest SyncAccounts
+}
+
+// SyncResult lists, by name, what SyncAccounts changed. Each list is sorted.
+type SyncResult struct {
+	// Added are accounts that were not in the configuration before: new ones, and ones
+	// that come back after being removed.
+	Added []string
+	// Updated are accounts that stayed in the configuration with a field changed (the
+	// spelling of the name included).
+	Updated []string
+	// Removed are accounts that were in the configuration and are not any more.
+	Removed []string
+}
+
+// Token is an account's refresh token kept between runs.
+type Token struct {
+	RefreshToken secret.String
+	// Seed fingerprints the configured refresh token that started this chain.
+	Seed    string
+	Updated time.Time
+}
+
+// Verdicts of a round.
+const (
+	VerdictOK         = "ok"
+	VerdictDegraded   = "degraded"
+	VerdictNeedsOwner = "needs_owner"
+)
+
+// Outcomes of one activity in a round.
+const (
+	OutcomeOK      = "ok"
+	OutcomeFailed  = "failed"
+	OutcomeSkipped = "skipped"
+)
+
+// Round is one round of calls for one account.
+type Round struct {
+	ID       int64
+	Account  string
+	Started  time.Time
+	Finished time.Time // zero when the round did not finish
+	Verdict  string    // VerdictOK, VerdictDegraded or VerdictNeedsOwner
+	Reason   string
+	Code     string
+	Message  string
+	Results  []ActivityResult // in the order given
+}
+
+// ActivityResult is what one activity did in a round.
+type ActivityResult struct {
+	Activity   string
+	Workload   string
+	Outcome    string // OutcomeOK, OutcomeFailed or OutcomeSkipped
+	Status     int    // HTTP status of the deciding call, 0 when none
+	Code       string
+	RequestID  string
+	Message    string
+	DurationMs int64
+	Calls      int
+}
+
+// JournalEntry is one object a round creates, journaled before the creating call (it
+// mirrors activity.Entry).
+type JournalEntry struct {
+	ID       int64
+	Account  string
+	Activity string
+	Kind     string
+	Marker   string
+	Ref      string
+	ObjectID string
+	Created  time.Time
+	Attempts int
+	LastErr  string
+}
+
+// ErrNotFound is returned when a record to update does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// FoldName returns the key that identifies an account name: two names have the same key
+// exactly when strings.EqualFold says they are equal.
+func FoldName(name string) string {
+	return strings.Map(func(r rune) rune {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < m {
+				m = f
+			}
+		}
+		return m
+	}, name)
+}
+
+// TokenAD is the associated data a refresh token is sealed with: the same as the token
+// file's, so a sealed value is bound to its account and field.
+func TokenAD(account string) string { return "account:" + account + "|refresh_token" }
+
+// ValidateAccounts checks the accounts given to SyncAccounts.
+func ValidateAccounts(accounts []Account) error {
+	seen := make(map[string]string, len(accounts))
+	for i, a := range accounts {
+		if a.Name == "" {
+			return fmt.Errorf("store: account %d has no name", i+1)
+		}
+		k := FoldName(a.Name)
+		if prev, dup := seen[k]; dup {
+			return fmt.Errorf("store: accounts %q and %q have the same name (names are case-insensitive)", prev, a.Name)
+		}
+		seen[k] = a.Name
+	}
+	return nil
+}
+
+// ValidateRound checks a round given to SaveRound.
+func ValidateRound(r *Round) error {
+	if r == nil {
+		return errors.New("store: nil round")
+	}
+	if r.ID != 0 {
+		return fmt.Errorf("store: round %d is already saved", r.ID)
+	}
+	if r.Account == "" {
+		return errors.New("store: round has no account")
+	}
+	if r.Started.IsZero() {
+		return fmt.Errorf("store: round of %s has no start time", r.Account)
+	}
+	switch r.Verdict {
+	case VerdictOK, VerdictDegraded, VerdictNeedsOwner:
+	default:
+		return fmt.Errorf("store: round of %s: unknown verdict %q", r.Account, r.Verdict)
+	}
+	for i, x := range r.Results {
+		switch x.Outcome {
+		case OutcomeOK, OutcomeFailed, OutcomeSkipped:
+		default:
+			return fmt.Errorf("store: round of %s: result %d (%s): unknown outcome %q", r.Account, i+1, x.Activity, x.Outcome)
+		}
+	}
+	return nil
+}
+
+// ValidateJournalEntry checks an entry given to JournalRecord.
+func ValidateJournalEntry(e *JournalEntry) error {
+	if e == nil {
+		return errors.New("store: nil journal entry")
+	}
+	if e.Account == "" {
+		return errors.New("store: journal entry has no account")
+	}
+	if e.Kind == "" {
+		return fmt.Errorf("store: journal entry of %s has no kind", e.Account)
+	}
+	return nil
+}
