@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -25,12 +26,14 @@ type deps struct {
 	stdout, stderr io.Writer
 	getenv         func(string) (string, bool)
 	lang           i18n.Lang
+	logger         *slog.Logger
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := &deps{stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv, lang: i18n.FromEnv()}
+	d := &deps{stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv, lang: i18n.FromEnv(),
+		logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	cmd := newRootCommand(d)
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		var ec exitCode
@@ -74,7 +77,7 @@ e5renew 登录每个账号的租户，按不规则、接近真人的时间表调
 	root.SetOut(d.stdout)
 	root.SetErr(d.stderr)
 	root.PersistentFlags().StringVar(&lang, "lang", "", "message language: zh or en (default from E5RENEW_LANG or LANG) / 消息语言")
-	root.AddCommand(newVersionCommand(d), newEmulatorCommand(d), newDemoCommand(d), newCatalogCommand(d))
+	root.AddCommand(newVersionCommand(d), newEmulatorCommand(d), newDemoCommand(d), newCatalogCommand(d), newRunCommand(d), newAccountsCommand(d))
 	return root
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/i18n"
@@ -221,4 +222,56 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("a configuration without accounts was accepted")
 		}
 	})
+}
+
+func TestActivitySelectionPauseAndTimeZone(t *testing.T) {
+	src := `defaults:
+  activities:
+    always: [user.profile]
+    random: 3-6
+    exclude: [mail.send_self]
+  pause: 1s-4s
+  timezone: Asia/Shanghai
+accounts:
+  - name: a
+    type: refresh_token
+    client_id: 11111111-2222-3333-4444-555555555555
+    refresh_token: x
+    activities:
+      include: [mail, onedrive.*]
+    timezone: Europe/Berlin
+  - name: b
+    type: refresh_token
+    client_id: 11111111-2222-3333-4444-555555555555
+    refresh_token: y
+    pause: "0"
+`
+	c, err := Parse("cfg.yaml", []byte(src), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := &c.Accounts[0], &c.Accounts[1]
+	ea := c.EffectiveActivities(a)
+	if strings.Join(ea.Always, ",") != "user.profile" || ea.Random != "3-6" || strings.Join(ea.Include, ",") != "mail,onedrive.*" || strings.Join(ea.Exclude, ",") != "mail.send_self" {
+		t.Fatalf("effective activities %+v", ea)
+	}
+	if ea.Line != 14 {
+		t.Fatalf("activities line %d", ea.Line)
+	}
+	if lo, hi := c.EffectivePause(a); lo != time.Second || hi != 4*time.Second {
+		t.Fatalf("pause %v-%v", lo, hi)
+	}
+	if lo, hi := c.EffectivePause(b); lo != 0 || hi != 0 {
+		t.Fatalf("pause override %v-%v", lo, hi)
+	}
+	if c.Location(a).String() != "Europe/Berlin" || c.Location(b).String() != "Asia/Shanghai" {
+		t.Fatalf("time zones %v %v", c.Location(a), c.Location(b))
+	}
+	bad := strings.NewReplacer("random: 3-6", "random: six", "pause: 1s-4s", "pause: 4s-1s", "timezone: Asia/Shanghai", "timezone: Mars/Olympus").Replace(src)
+	_, err = Parse("cfg.yaml", []byte(bad), env(nil))
+	for _, want := range []string{"defaults.activities.random", `"six" is not a count`, "defaults.pause", "defaults.timezone", `unknown time zone "Mars/Olympus"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
 }

@@ -37,6 +37,47 @@ func (c *Config) Marshal(header string) ([]byte, error) {
 	if c.DataDir != "" {
 		add(root, "data_dir", str(c.DataDir), "")
 	}
+	seq := func(list []string) *yaml.Node {
+		sq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, s := range list {
+			sq.Content = append(sq.Content, str(s))
+		}
+		return sq
+	}
+	activities := func(a *Activities) *yaml.Node {
+		m := &yaml.Node{Kind: yaml.MappingNode}
+		if a.Always != nil {
+			add(m, "always", seq(a.Always), "")
+		}
+		if a.Random != "" {
+			add(m, "random", str(a.Random), "")
+		}
+		if a.Include != nil {
+			add(m, "include", seq(a.Include), "")
+		}
+		if a.Exclude != nil {
+			add(m, "exclude", seq(a.Exclude), "")
+		}
+		return m
+	}
+	tuning := func(m *yaml.Node, a *Activities, pause, tz string) {
+		if a != nil {
+			if n := activities(a); len(n.Content) > 0 {
+				add(m, "activities", n, "")
+			}
+		}
+		if pause != "" {
+			add(m, "pause", str(pause), "")
+		}
+		if tz != "" {
+			add(m, "timezone", str(tz), "")
+		}
+	}
+	def := &yaml.Node{Kind: yaml.MappingNode}
+	tuning(def, &c.Defaults.Activities, c.Defaults.Pause, c.Defaults.TimeZone)
+	if len(def.Content) > 0 {
+		add(root, "defaults", def, "")
+	}
 	accts := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, a := range c.Accounts {
 		m := &yaml.Node{Kind: yaml.MappingNode}
@@ -50,12 +91,9 @@ func (c *Config) Marshal(header string) ([]byte, error) {
 			}
 		}
 		if len(a.Scopes) > 0 {
-			sq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
-			for _, s := range a.Scopes {
-				sq.Content = append(sq.Content, str(s))
-			}
-			add(m, "scopes", sq, "")
+			add(m, "scopes", seq(a.Scopes), "")
 		}
+		tuning(m, a.Activities, a.Pause, a.TimeZone)
 		if a.Disabled {
 			add(m, "disabled", &yaml.Node{Kind: yaml.ScalarNode, Value: "true", Tag: "!!bool"}, "")
 		}

@@ -1,26 +1,26 @@
 // Package demo runs e5renew against an emulated Microsoft 365 tenant built into the binary,
-// so anyone can watch it sign in and call Graph without an account.
+// so anyone can watch it work without an account: real rounds, a real state store, the
+// real sign-in and Graph code.
 package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
-	"sort"
-	"strings"
+	"os"
+	"path/filepath"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/e5renew/e5renew/emulator"
-	"github.com/e5renew/e5renew/internal/auth"
-	"github.com/e5renew/e5renew/internal/config"
-	"github.com/e5renew/e5renew/internal/graph"
+	"github.com/e5renew/e5renew/internal/fleet"
 	"github.com/e5renew/e5renew/internal/i18n"
+	"github.com/e5renew/e5renew/internal/report"
+	"github.com/e5renew/e5renew/internal/round"
 	"github.com/e5renew/e5renew/internal/sandbox"
 )
 
@@ -31,32 +31,33 @@ type Options struct {
 	Duration time.Duration // 0: until the context ends
 	Out      io.Writer
 	Lang     i18n.Lang
-	Seed     uint64 // for repeatable runs in tests
-	// Pause between calls; default a random 0.5-2 s.
-	MinPause, MaxPause time.Duration
-}
-
-type account struct {
-	cfg    config.Account
-	src    auth.Source
-	gc     *graph.Client
-	ok     int
-	failed int
-	halted string
+	// MinInterval and MaxInterval bound the random wait between an account's rounds
+	// (default 2-6 s).
+	MinInterval, MaxInterval time.Duration
+	// DataDir keeps the state; empty: a temporary directory removed at the end.
+	DataDir string
 }
 
 var texts = struct {
-	banner, accounts, needsOwner, summary, stopped i18n.Text
+	banner, accounts, data, round, paused, summary, header, emu, clean i18n.Text
 }{
-	banner:     i18n.Text{EN: "e5renew demo: an emulated Microsoft 365 tenant is running at %s", ZH: "e5renew 演示：模拟的 Microsoft 365 租户运行于 %s"},
-	accounts:   i18n.Text{EN: "Accounts (two are broken on purpose, to show what happens):", ZH: "账号（其中两个故意配置错误，用于展示错误处理）："},
-	needsOwner: i18n.Text{EN: "needs the owner, stops calling sign-in", ZH: "需要账号所有者处理，停止登录尝试"},
-	summary:    i18n.Text{EN: "Summary", ZH: "汇总"},
-	stopped:    i18n.Text{EN: "stopped", ZH: "已停止"},
+	banner:   i18n.Text{EN: "e5renew demo: an emulated Microsoft 365 tenant is running at %s", ZH: "e5renew 演示：模拟的 Microsoft 365 租户运行于 %s"},
+	accounts: i18n.Text{EN: "Accounts (two are broken on purpose, to show what happens):", ZH: "账号（其中两个故意配置错误，用于展示错误处理）："},
+	data:     i18n.Text{EN: "State (encrypted tokens, rounds, cleanup journal): %s", ZH: "状态（加密的令牌、每轮结果、清理日志）：%s"},
+	round:    i18n.Text{EN: "round %d", ZH: "第 %d 轮"},
+	paused:   i18n.Text{EN: "%s stops here: it needs its owner, and signing in again and again could lock the account.", ZH: "%s 到此暂停：需要账号所有者处理，反复登录可能导致账号被锁定。"},
+	summary:  i18n.Text{EN: "Summary after %s", ZH: "运行 %s 后的汇总"},
+	header:   i18n.Text{EN: "ACCOUNT\tROUNDS\tOK\tDEGRADED\tNEEDS OWNER\tACTIVITIES RUN", ZH: "账号\t轮数\t正常\t部分失败\t需要处理\t执行的活动"},
+	emu:      i18n.Text{EN: "Emulated tenant: %d Graph requests, %d injected faults handled, %d objects left behind.", ZH: "模拟租户：%d 个 Graph 请求，处理了 %d 次注入的故障，遗留对象 %d 个。"},
+	clean:    i18n.Text{EN: "Everything e5renew created was deleted again.", ZH: "e5renew 创建的所有对象均已删除。"},
 }
 
-// Run serves the emulated tenant, creates the accounts and calls Graph for them at random
-// intervals, printing a readable log, until ctx ends or the duration passes.
+type tally struct {
+	rounds, ok, degraded, owner, activities int
+}
+
+// Run serves the emulated tenant, creates the accounts and runs rounds for each of them at
+// short random intervals, printing each round, until ctx ends or the duration passes.
 func Run(ctx context.Context, o Options) error {
 	if o.Out == nil {
 		o.Out = io.Discard
@@ -67,20 +68,17 @@ func Run(ctx context.Context, o Options) error {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
-	if o.MaxPause <= 0 {
-		o.MinPause, o.MaxPause = 500*time.Millisecond, 2*time.Second
+	if o.MaxInterval <= 0 {
+		o.MinInterval, o.MaxInterval = 2*time.Second, 6*time.Second
 	}
+	started := time.Now()
 	if o.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0xe5))
-	if o.Seed == 0 {
-		rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	}
-	em := emulator.New(emulator.Options{Seed: o.Seed, Faults: emulator.Faults{Latency: 15 * time.Millisecond, ThrottleRate: 0.03,
-		MailboxConcurrency: 4, RetryAfterMax: time.Second}})
+	em := emulator.New(emulator.Options{Faults: emulator.Faults{Latency: 15 * time.Millisecond, ThrottleRate: 0.03, ErrorRate: 0.01,
+		MailboxConcurrency: 4, RetryAfterMax: 500 * time.Millisecond}})
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return fmt.Errorf("start the emulated tenant: %w", err)
@@ -90,14 +88,22 @@ func Run(ctx context.Context, o Options) error {
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
+	dataDir := o.DataDir
+	if dataDir == "" {
+		dataDir, err = os.MkdirTemp("", "e5renew-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dataDir)
+	}
 	cfg, infos, err := sandbox.Populate(em, sandbox.Options{Accounts: o.Accounts, Broken: true, Endpoint: base})
 	if err != nil {
 		return err
 	}
-	ep, err := cfg.ResolveEndpoints(func(string) (string, bool) { return "", false })
-	if err != nil {
-		return err
-	}
+	cfg.Path = filepath.Join(dataDir, "e5renew.yaml")
+	cfg.DataDir = dataDir
+	cfg.Defaults.Activities.Random = "3-7"
+
 	fmt.Fprintln(o.Out, texts.banner.In(o.Lang, base))
 	fmt.Fprintln(o.Out, texts.accounts.In(o.Lang))
 	tw := tabwriter.NewWriter(o.Out, 2, 4, 2, ' ', 0)
@@ -105,106 +111,88 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Name, a.Type, a.User, a.Broken.In(o.Lang))
 	}
 	tw.Flush()
+	fmt.Fprintln(o.Out, texts.data.In(o.Lang, dataDir))
 	fmt.Fprintln(o.Out)
 
-	limiter := graph.NewMailboxLimiter(graph.DefaultMailboxConcurrency)
-	var accts []*account
-	for _, ca := range cfg.Accounts {
-		src, err := newSource(ca, ep)
-		if err != nil {
-			return err
-		}
-		accts = append(accts, &account{cfg: ca, src: src, gc: graph.New(src, graph.Options{BaseURL: ep.Graph, Limiter: limiter, MaxRetryAfter: 5 * time.Second})})
+	st, err := fleet.OpenStore(cfg)
+	if err != nil {
+		return err
 	}
-	for ctx.Err() == nil {
-		a := accts[rng.IntN(len(accts))]
-		if a.halted == "" {
-			call(ctx, o, a, rng)
-		}
-		pause := o.MinPause + time.Duration(rng.Int64N(int64(o.MaxPause-o.MinPause)+1))
-		select {
-		case <-ctx.Done():
-		case <-time.After(pause):
-		}
+	defer st.Close()
+	f, err := fleet.New(ctx, fleet.Options{Config: cfg, Store: st, Getenv: func(string) (string, bool) { return "", false }, Lang: o.Lang})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(o.Out, "\n%s\n", texts.summary.In(o.Lang))
+	members, _ := f.Members()
+	var mu sync.Mutex // serialises output and tallies
+	tallies := map[string]*tally{}
+	var wg sync.WaitGroup
+	for i, m := range members {
+		tallies[m.Config.Name] = &tally{}
+		wg.Add(1)
+		go func(i int, m *fleet.Member) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
+			wait := time.Duration(rng.Int64N(int64(1500 * time.Millisecond)))
+			for n := 1; ; n++ {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+				opts := m.Options
+				opts.Rand = rng
+				r := round.Run(ctx, m.Account, opts)
+				_ = st.SaveRound(context.WithoutCancel(ctx), fleet.ToStore(r))
+				mu.Lock()
+				t := tallies[m.Config.Name]
+				t.rounds++
+				t.activities += len(r.Activities) - 1
+				switch r.Verdict {
+				case round.OK:
+					t.ok++
+				case round.Degraded:
+					t.degraded++
+				case round.NeedsOwner:
+					t.owner++
+				}
+				if ctx.Err() == nil || r.Verdict != round.OK {
+					fmt.Fprintf(o.Out, "%s  %s · %s\n", time.Now().Format("15:04:05"), m.Config.Name, texts.round.In(o.Lang, n))
+					report.Round(o.Out, r, true, o.Lang)
+				}
+				if r.Verdict == round.NeedsOwner {
+					fmt.Fprintln(o.Out, "    "+texts.paused.In(o.Lang, m.Config.Name))
+				}
+				mu.Unlock()
+				if r.Verdict == round.NeedsOwner {
+					return
+				}
+				wait = o.MinInterval + time.Duration(rng.Int64N(int64(o.MaxInterval-o.MinInterval)+1))
+			}
+		}(i, m)
+	}
+	wg.Wait()
+
+	fmt.Fprintf(o.Out, "\n%s\n", texts.summary.In(o.Lang, time.Since(started).Round(time.Second)))
 	tw = tabwriter.NewWriter(o.Out, 2, 4, 2, ' ', 0)
-	for _, a := range accts {
-		state := "ok"
-		if a.halted != "" {
-			state = a.halted
-		}
-		fmt.Fprintf(tw, "  %s\t%d ok\t%d failed\t%s\n", a.cfg.Name, a.ok, a.failed, state)
+	fmt.Fprintln(tw, "  "+texts.header.In(o.Lang))
+	for _, m := range members {
+		t := tallies[m.Config.Name]
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\n", m.Config.Name, t.rounds, t.ok, t.degraded, t.owner, t.activities)
 	}
 	tw.Flush()
-	st := em.Stats()
-	var keys []string
-	for k := range st.TokensIssued {
-		keys = append(keys, fmt.Sprintf("%s=%d", k, st.TokensIssued[k]))
+	es := em.Stats()
+	var faults int64
+	for _, n := range es.Faults {
+		faults += n
 	}
-	sort.Strings(keys)
-	fmt.Fprintf(o.Out, "  emulator: %d Graph requests, tokens %s, faults %v\n", total(st.Requests), strings.Join(keys, " "), st.Faults)
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(ctx.Err(), context.Canceled) {
-		return nil
+	var reqs int64
+	for _, n := range es.Requests {
+		reqs += n
 	}
-	return ctx.Err()
-}
-
-func total(m map[string]int64) int64 {
-	var n int64
-	for _, v := range m {
-		n += v
+	fmt.Fprintln(o.Out, texts.emu.In(o.Lang, reqs, faults, es.LiveArtifactsTotal))
+	if es.LiveArtifactsTotal == 0 {
+		fmt.Fprintln(o.Out, texts.clean.In(o.Lang))
 	}
-	return n
-}
-
-func newSource(a config.Account, ep auth.Endpoints) (auth.Source, error) {
-	c := auth.Common{Account: a.Name, Endpoints: ep}
-	switch a.Kind() {
-	case auth.KindRefreshToken:
-		return auth.NewRefreshSource(auth.RefreshOptions{Common: c, Tenant: a.Tenant, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
-			RefreshToken: a.RefreshToken, Store: auth.NewMemoryStore()})
-	case auth.KindClientCredentials:
-		return auth.NewAppSource(auth.AppOptions{Common: c, Tenant: a.Tenant, ClientID: a.ClientID, ClientSecret: a.ClientSecret})
-	default:
-		return auth.NewPasswordSource(auth.PasswordOptions{Common: c, Tenant: a.Tenant, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
-			Username: a.Username, Password: a.Password, Scopes: a.Scopes})
-	}
-}
-
-// paths a developer's test app might call, in the /me form; app accounts use /users/{id}.
-var probes = []string{"", "/messages?$top=5&$select=subject", "/mailFolders", "/events?$top=3", "/drive/root/children", "/contacts?$top=5",
-	"/todo/lists", "/onenote/notebooks", "/joinedTeams", "/memberOf", "/mailboxSettings"}
-
-func call(ctx context.Context, o Options, a *account, rng *rand.Rand) {
-	prefix := "/me"
-	mailbox := ""
-	if a.cfg.Kind() == auth.KindClientCredentials {
-		prefix = "/users/" + a.cfg.User
-		mailbox = a.cfg.User
-	}
-	p := probes[rng.IntN(len(probes))]
-	path, rawq, _ := strings.Cut(prefix+p, "?")
-	q, _ := url.ParseQuery(rawq)
-	start := time.Now()
-	resp, err := a.gc.Do(ctx, graph.Request{Path: path, Query: q, Mailbox: mailbox})
-	ts := time.Now().Format("15:04:05")
-	switch {
-	case err == nil:
-		a.ok++
-		fmt.Fprintf(o.Out, "%s  %-18s GET %-44s %d  %4dms  request-id %s\n", ts, a.cfg.Name, prefix+p, resp.Status, time.Since(start).Milliseconds(), resp.RequestID)
-	case auth.IsNeedsOwner(err):
-		ae, _ := auth.AsError(err)
-		a.failed++
-		a.halted = fmt.Sprintf("AADSTS%d %s", ae.Code(), ae.Reason)
-		fmt.Fprintf(o.Out, "%s  %-18s %s (AADSTS%d): %s\n", ts, a.cfg.Name, texts.needsOwner.In(o.Lang), ae.Code(), ae.Message(o.Lang))
-	case ctx.Err() != nil:
-	default:
-		a.failed++
-		if ge, ok := graph.AsError(err); ok {
-			fmt.Fprintf(o.Out, "%s  %-18s GET %-44s %d %s  request-id %s\n", ts, a.cfg.Name, prefix+p, ge.Status, ge.Code, ge.RequestID)
-		} else {
-			fmt.Fprintf(o.Out, "%s  %-18s GET %-44s %v\n", ts, a.cfg.Name, prefix+p, err)
-		}
-	}
+	return nil
 }

@@ -9,24 +9,17 @@ import (
 	"time"
 
 	"github.com/e5renew/e5renew/emulator"
+	"github.com/e5renew/e5renew/internal/activity"
 	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/config"
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
-// DelegatedScopes and ApplicationRoles are what the seeded app registration is granted: a
-// developer's usual set across the workloads e5renew exercises.
-var (
-	DelegatedScopes = []string{"User.Read", "User.ReadBasic.All", "Mail.Read", "Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite",
-		"Calendars.Read", "Calendars.ReadWrite", "Contacts.ReadWrite", "Files.ReadWrite.All", "Sites.ReadWrite.All", "Notes.ReadWrite.All",
-		"Tasks.ReadWrite", "People.Read", "Presence.Read", "Team.ReadBasic.All", "Channel.ReadBasic.All", "Chat.ReadBasic",
-		"OnlineMeetings.ReadWrite", "Group.Read.All", "Organization.Read.All", "Device.Read.All", "LicenseAssignment.Read.All"}
-	ApplicationRoles = []string{"User.Read.All", "Mail.Read", "Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite", "Calendars.Read",
-		"Calendars.ReadWrite", "Contacts.ReadWrite", "Files.ReadWrite.All", "Sites.ReadWrite.All", "Tasks.ReadWrite.All", "People.Read.All",
-		"Presence.Read.All", "Team.ReadBasic.All", "Channel.ReadBasic.All", "Chat.ReadBasic.All", "Group.Read.All", "Organization.Read.All",
-		"Device.Read.All", "LicenseAssignment.Read.All"}
-)
+// DelegatedScopes and ApplicationRoles are what the seeded app registration is granted:
+// the smallest set that lets every catalog activity run (e5renew catalog --permissions).
+func DelegatedScopes() []string  { return activity.MinimalPermissions(activity.All(), true) }
+func ApplicationRoles() []string { return activity.MinimalPermissions(activity.All(), false) }
 
 var tenantNames = []string{"contoso", "fabrikam", "northwind", "tailspin", "woodgrove", "litware", "adatum", "wingtip", "alpine", "proseware"}
 
@@ -109,7 +102,7 @@ func addAccount(em *emulator.Emulator, i int, kind auth.Kind, broken string) (co
 	if broken == "expired-secret" {
 		end = time.Now().Add(-24 * time.Hour)
 	}
-	app, err := em.AddApp(ten.ID, emulator.AppSpec{DisplayName: "e5renew", PublicClient: true, Scopes: DelegatedScopes, Roles: ApplicationRoles,
+	app, err := em.AddApp(ten.ID, emulator.AppSpec{DisplayName: "e5renew", PublicClient: true, Scopes: DelegatedScopes(), Roles: ApplicationRoles(),
 		RedirectURIs: []string{"http://localhost:53682/"}, NativeURIs: []string{"http://localhost"},
 		Secrets: []emulator.SecretSpec{{Value: secretValue, End: end}}})
 	if err != nil {

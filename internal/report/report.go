@@ -1,0 +1,144 @@
+// Package report renders rounds and accounts for people, in English or Chinese.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/e5renew/e5renew/internal/i18n"
+	"github.com/e5renew/e5renew/internal/round"
+	"github.com/e5renew/e5renew/internal/store"
+)
+
+var texts = struct {
+	ok, degraded, needsOwner, activities, cleaned, pending, never, removed, disabled, header, summary i18n.Text
+}{
+	ok:         i18n.Text{EN: "ok", ZH: "正常"},
+	degraded:   i18n.Text{EN: "degraded", ZH: "部分失败"},
+	needsOwner: i18n.Text{EN: "needs the owner", ZH: "需要处理"},
+	activities: i18n.Text{EN: "%d activities: %d ok, %d failed, %d skipped", ZH: "%d 个活动：%d 成功，%d 失败，%d 跳过"},
+	cleaned:    i18n.Text{EN: "cleaned up %d", ZH: "已清理 %d"},
+	pending:    i18n.Text{EN: "%d left for the next round", ZH: "%d 个留待下一轮"},
+	never:      i18n.Text{EN: "never", ZH: "从未"},
+	removed:    i18n.Text{EN: "removed from the configuration", ZH: "已从配置中移除"},
+	disabled:   i18n.Text{EN: "disabled", ZH: "已停用"},
+	header:     i18n.Text{EN: "ACCOUNT\tTYPE\tUSER\tLAST ROUND\tVERDICT\tDETAIL", ZH: "账号\t类型\t用户\t上一轮\t结论\t详情"},
+	summary:    i18n.Text{EN: "%d accounts: %d ok, %d degraded, %d need the owner", ZH: "%d 个账号：%d 正常，%d 部分失败，%d 需要处理"},
+}
+
+// Verdict names a verdict in the language.
+func Verdict(v string, lang i18n.Lang) string {
+	switch v {
+	case string(round.OK):
+		return texts.ok.In(lang)
+	case string(round.Degraded):
+		return texts.degraded.In(lang)
+	case string(round.NeedsOwner):
+		return texts.needsOwner.In(lang)
+	}
+	return v
+}
+
+// Round writes one round: a summary line, and with verbose a line per activity (failed ones
+// always).
+func Round(w io.Writer, r *round.Result, verbose bool, lang i18n.Lang) {
+	ok, failed, skipped := r.Counts()
+	line := fmt.Sprintf("%-20s %-15s", r.Account, Verdict(string(r.Verdict), lang))
+	switch r.Verdict {
+	case round.NeedsOwner:
+		line += " " + strings.TrimSpace(r.Code+" "+r.Message)
+	default:
+		line += " " + texts.activities.In(lang, ok+failed+skipped, ok, failed, skipped)
+		if r.Cleanup.Deleted > 0 {
+			line += ", " + texts.cleaned.In(lang, r.Cleanup.Deleted)
+		}
+		if r.Cleanup.Pending > 0 {
+			line += ", " + texts.pending.In(lang, r.Cleanup.Pending)
+		}
+		line += fmt.Sprintf("  %.1fs", r.Finished.Sub(r.Started).Seconds())
+	}
+	fmt.Fprintln(w, line)
+	for _, a := range r.Activities {
+		if !verbose && a.Outcome != round.Failed {
+			continue
+		}
+		detail := ""
+		switch a.Outcome {
+		case round.Failed:
+			detail = strings.TrimSpace(fmt.Sprintf("%s %s %s", statusText(a.Status), a.Code, a.Message))
+		case round.Skipped:
+			detail = a.Message
+		}
+		if a.RequestID != "" {
+			detail = strings.TrimSpace(detail + "  request-id " + a.RequestID)
+		}
+		fmt.Fprintf(w, "    %-8s %-28s %5dms  %s\n", a.Outcome, a.Name, a.Duration.Milliseconds(), detail)
+	}
+}
+
+func statusText(s int) string {
+	if s == 0 {
+		return ""
+	}
+	return fmt.Sprint(s)
+}
+
+// Summary writes the totals of a run.
+func Summary(w io.Writer, rs []*round.Result, lang i18n.Lang) {
+	var ok, deg, owner int
+	for _, r := range rs {
+		switch r.Verdict {
+		case round.OK:
+			ok++
+		case round.Degraded:
+			deg++
+		case round.NeedsOwner:
+			owner++
+		}
+	}
+	fmt.Fprintln(w, texts.summary.In(lang, len(rs), ok, deg, owner))
+}
+
+// Accounts writes the account table: every stored account with its last round.
+func Accounts(w io.Writer, accts []store.Account, last map[string]store.Round, now time.Time, lang i18n.Lang) {
+	sort.Slice(accts, func(i, j int) bool { return strings.ToLower(accts[i].Name) < strings.ToLower(accts[j].Name) })
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, texts.header.In(lang))
+	for _, a := range accts {
+		when, verdict, detail := texts.never.In(lang), "-", ""
+		if r, ok := last[a.Name]; ok {
+			when = Ago(now.Sub(r.Started), lang)
+			verdict = Verdict(r.Verdict, lang)
+			detail = strings.TrimSpace(r.Code + " " + r.Message)
+		}
+		switch {
+		case !a.InConfig:
+			detail = strings.TrimSpace(texts.removed.In(lang) + "; " + detail)
+		case !a.Enabled:
+			detail = strings.TrimSpace(texts.disabled.In(lang) + "; " + detail)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Type, a.User, when, verdict, strings.Trim(detail, "; "))
+	}
+	tw.Flush()
+}
+
+// Ago says how long ago, roughly.
+func Ago(d time.Duration, lang i18n.Lang) string {
+	var n int
+	var en, zh string
+	switch {
+	case d < time.Minute:
+		return i18n.Text{EN: "just now", ZH: "刚刚"}.In(lang)
+	case d < time.Hour:
+		n, en, zh = int(d.Minutes()), "min", "分钟"
+	case d < 48*time.Hour:
+		n, en, zh = int(d.Hours()), "h", "小时"
+	default:
+		n, en, zh = int(d.Hours()/24), "d", "天"
+	}
+	return i18n.Text{EN: "%d %s ago", ZH: "%d %s前"}.In(lang, n, map[i18n.Lang]string{i18n.EN: en, i18n.ZH: zh}[lang])
+}
