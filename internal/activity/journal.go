@@ -111,7 +111,8 @@ type CleanupResult struct {
 }
 
 // Cleanup deletes every journaled object of the account: this round's and leftovers of
-// earlier rounds. Objects are deleted in kind order (contents before containers).
+// earlier rounds. Objects are deleted in kind order (contents before containers); within one
+// order, up to four deletes run at once (the per-mailbox limit holds anyway).
 func Cleanup(ctx context.Context, x *Exec) CleanupResult {
 	var res CleanupResult
 	entries, err := x.Journal.Pending(ctx, x.Account)
@@ -120,53 +121,82 @@ func Cleanup(ctx context.Context, x *Exec) CleanupResult {
 		return res
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return kindOrder(entries[i].Kind) < kindOrder(entries[j].Kind) })
-	for _, e := range entries {
-		if ctx.Err() != nil {
-			res.Pending++
-			continue
+	var mu sync.Mutex
+	for len(entries) > 0 {
+		n := 1
+		for n < len(entries) && kindOrder(entries[n].Kind) == kindOrder(entries[0].Kind) {
+			n++
 		}
-		k, ok := LookupKind(e.Kind)
-		if !ok {
-			res.Failures = append(res.Failures, fmt.Errorf("journal entry %d: unknown kind %q (left in place)", e.ID, e.Kind))
-			res.Pending++
-			continue
+		group := entries[:n]
+		entries = entries[n:]
+		sem := make(chan struct{}, 4)
+		var wg sync.WaitGroup
+		for _, e := range group {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(e *Entry) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				var r CleanupResult
+				cleanOne(ctx, x, e, &r)
+				mu.Lock()
+				res.Deleted += r.Deleted
+				res.Pending += r.Pending
+				res.Dropped += r.Dropped
+				res.Failures = append(res.Failures, r.Failures...)
+				mu.Unlock()
+			}(e)
 		}
-		if e.ObjectID == "" && k.Find != nil {
-			id, ferr := k.Find(ctx, x, e)
-			if ferr != nil && !notFound(ferr) {
-				fail(ctx, x, e, ferr, &res)
-				continue
-			}
-			if id == "" {
-				giveUp := k.GiveUpAfter
-				if giveUp == 0 {
-					giveUp = time.Hour
-				}
-				if x.Now().Sub(e.Created) > giveUp {
-					_ = x.Journal.Done(ctx, e)
-					res.Dropped++
-				} else {
-					res.Pending++
-				}
-				continue
-			}
-			e.ObjectID = id
-		}
-		if e.ObjectID == "" {
-			_ = x.Journal.Done(ctx, e)
-			res.Dropped++
-			continue
-		}
-		if derr := k.Delete(ctx, x, e); derr != nil && !notFound(derr) {
-			fail(ctx, x, e, derr, &res)
-			continue
-		}
-		if err := x.Journal.Done(ctx, e); err != nil {
-			res.Failures = append(res.Failures, err)
-		}
-		res.Deleted++
+		wg.Wait()
 	}
 	return res
+}
+
+func cleanOne(ctx context.Context, x *Exec, e *Entry, res *CleanupResult) {
+	if ctx.Err() != nil {
+		res.Pending++
+		return
+	}
+	k, ok := LookupKind(e.Kind)
+	if !ok {
+		res.Failures = append(res.Failures, fmt.Errorf("journal entry %d: unknown kind %q (left in place)", e.ID, e.Kind))
+		res.Pending++
+		return
+	}
+	if e.ObjectID == "" && k.Find != nil {
+		id, ferr := k.Find(ctx, x, e)
+		if ferr != nil && !notFound(ferr) {
+			fail(ctx, x, e, ferr, res)
+			return
+		}
+		if id == "" {
+			giveUp := k.GiveUpAfter
+			if giveUp == 0 {
+				giveUp = time.Hour
+			}
+			if x.Now().Sub(e.Created) > giveUp {
+				_ = x.Journal.Done(ctx, e)
+				res.Dropped++
+			} else {
+				res.Pending++
+			}
+			return
+		}
+		e.ObjectID = id
+	}
+	if e.ObjectID == "" {
+		_ = x.Journal.Done(ctx, e)
+		res.Dropped++
+		return
+	}
+	if derr := k.Delete(ctx, x, e); derr != nil && !notFound(derr) {
+		fail(ctx, x, e, derr, res)
+		return
+	}
+	if err := x.Journal.Done(ctx, e); err != nil {
+		res.Failures = append(res.Failures, err)
+	}
+	res.Deleted++
 }
 
 func fail(ctx context.Context, x *Exec, e *Entry, err error, res *CleanupResult) {
