@@ -14,8 +14,11 @@ import (
 )
 
 var catTexts = struct {
-	delegated, application, none, scope, total i18n.Text
+	delegated, application, none, scope, total, header, read, write i18n.Text
 }{
+	header:      i18n.Text{EN: "ACTIVITY\tWORKLOAD\tR/W\tDELEGATED\tAPPLICATION\tWHAT", ZH: "活动\t服务\t读/写\t委托的权限\t应用程序权限\t说明"},
+	read:        i18n.Text{EN: "read", ZH: "读"},
+	write:       i18n.Text{EN: "write", ZH: "写"},
 	delegated:   i18n.Text{EN: "Delegated permissions (refresh_token and password sign-in), %d:", ZH: "委托的权限（refresh_token 与 password 登录），共 %d 项："},
 	application: i18n.Text{EN: "Application permissions (client_credentials sign-in), %d:", ZH: "应用程序权限（client_credentials 登录），共 %d 项："},
 	none:        i18n.Text{EN: "not available app-only", ZH: "不支持仅应用"},
@@ -74,12 +77,12 @@ activities (all of them unless --include/--exclude narrow it).
 				return enc.Encode(out)
 			}
 			tw := tabwriter.NewWriter(d.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ACTIVITY\tWORKLOAD\tR/W\tDELEGATED\tAPPLICATION\tWHAT")
+			fmt.Fprintln(tw, catTexts.header.In(d.lang))
 			writes, apps := 0, 0
 			for _, a := range acts {
-				rw := "read"
+				rw := catTexts.read.In(d.lang)
 				if a.Write {
-					rw, writes = "write", writes+1
+					rw, writes = catTexts.write.In(d.lang), writes+1
 				}
 				app := catTexts.none.In(d.lang)
 				if a.AppOnly() {

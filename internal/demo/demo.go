@@ -144,6 +144,9 @@ func Run(ctx context.Context, o Options) error {
 				opts.Rand = rng
 				r := round.Run(ctx, m.Account, opts)
 				_ = st.SaveRound(context.WithoutCancel(ctx), fleet.ToStore(r))
+				if ctx.Err() != nil {
+					return // cut short by the end of the demo: not worth reporting
+				}
 				mu.Lock()
 				t := tallies[m.Config.Name]
 				t.rounds++
@@ -156,10 +159,8 @@ func Run(ctx context.Context, o Options) error {
 				case round.NeedsOwner:
 					t.owner++
 				}
-				if ctx.Err() == nil || r.Verdict != round.OK {
-					fmt.Fprintf(o.Out, "%s  %s · %s\n", time.Now().Format("15:04:05"), m.Config.Name, texts.round.In(o.Lang, n))
-					report.Round(o.Out, r, true, o.Lang)
-				}
+				fmt.Fprintf(o.Out, "%s  %s · %s\n", time.Now().Format("15:04:05"), m.Config.Name, texts.round.In(o.Lang, n))
+				report.Round(o.Out, r, true, o.Lang)
 				if r.Verdict == round.NeedsOwner {
 					fmt.Fprintln(o.Out, "    "+texts.paused.In(o.Lang, m.Config.Name))
 				}

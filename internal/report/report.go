@@ -52,12 +52,16 @@ func Round(w io.Writer, r *round.Result, verbose bool, lang i18n.Lang) {
 	case round.NeedsOwner:
 		line += " " + strings.TrimSpace(r.Code+" "+r.Message)
 	default:
+		sep := ", "
+		if lang == i18n.ZH {
+			sep = "，"
+		}
 		line += " " + texts.activities.In(lang, ok+failed+skipped, ok, failed, skipped)
 		if r.Cleanup.Deleted > 0 {
-			line += ", " + texts.cleaned.In(lang, r.Cleanup.Deleted)
+			line += sep + texts.cleaned.In(lang, r.Cleanup.Deleted)
 		}
 		if r.Cleanup.Pending > 0 {
-			line += ", " + texts.pending.In(lang, r.Cleanup.Pending)
+			line += sep + texts.pending.In(lang, r.Cleanup.Pending)
 		}
 		line += fmt.Sprintf("  %.1fs", r.Finished.Sub(r.Started).Seconds())
 	}
