@@ -235,15 +235,18 @@ type containerCache struct {
 }
 
 // Fork returns an Exec for one activity: the same account, clients and per-round container
-// cache, with its own call statistics.
+// cache, with its own call statistics and its own random source (drawn from x's, so a
+// seeded round stays repeatable). Activities of a round run concurrently, and a rand.Rand
+// is not safe for concurrent use: fork before starting them.
 func (x *Exec) Fork() *Exec {
 	x.mu.Lock()
 	if x.shared == nil {
 		x.shared = &containerCache{}
 	}
+	r := rand.New(rand.NewPCG(x.Rand.Uint64(), x.Rand.Uint64()))
 	x.mu.Unlock()
-	return &Exec{Graph: x.Graph, Account: x.Account, Me: x.Me, Mailbox: x.Mailbox, UPN: x.UPN, AppOnly: x.AppOnly, Rand: x.Rand,
-		Content: x.Content, Now: x.Now, Loc: x.Loc, Journal: x.Journal, Round: x.Round, BeforeCall: x.BeforeCall, shared: x.shared}
+	return &Exec{Graph: x.Graph, Account: x.Account, Me: x.Me, Mailbox: x.Mailbox, UPN: x.UPN, AppOnly: x.AppOnly, Rand: r,
+		Content: &Content{R: r}, Now: x.Now, Loc: x.Loc, Journal: x.Journal, Round: x.Round, BeforeCall: x.BeforeCall, shared: x.shared}
 }
 
 // P returns a per-user path: x.P("/messages") is "/me/messages" or "/users/{upn}/messages".

@@ -308,6 +308,10 @@ func Run(ctx context.Context, a Account, o Options) *Result {
 	results := make([]ActivityResult, len(chosen))
 	sem := make(chan struct{}, o.Concurrency)
 	var wg sync.WaitGroup
+	forks := make([]*activity.Exec, len(chosen)) // each activity its own view, made before any runs
+	for i := range chosen {
+		forks[i] = x.Fork()
+	}
 	for i, act := range chosen {
 		if ctx.Err() != nil {
 			results[i] = ActivityResult{Name: act.Name, Workload: string(act.Workload), Outcome: Skipped, Message: "stopped before it started"}
@@ -318,7 +322,7 @@ func Run(ctx context.Context, a Account, o Options) *Result {
 		go func(i int, act *activity.Activity) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = runOne(ctx, x, act, o)
+			results[i] = runOne(ctx, forks[i], act, o)
 		}(i, act)
 	}
 	wg.Wait()
@@ -410,11 +414,9 @@ func anyMatch(name string, patterns []string) bool {
 	return false
 }
 
-func runOne(ctx context.Context, x *activity.Exec, act *activity.Activity, o Options) ActivityResult {
+func runOne(ctx context.Context, ax *activity.Exec, act *activity.Activity, o Options) ActivityResult {
 	ctx, cancel := context.WithTimeout(ctx, o.ActivityTimeout)
 	defer cancel()
-	// Each activity gets its own Exec view so calls and request-ids are its own.
-	ax := x.Fork()
 	start := o.Now()
 	err := act.Run(ctx, ax)
 	calls, reqID := ax.Stats()
