@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/e5renew/e5renew/internal/fleet"
 	"github.com/e5renew/e5renew/internal/report"
 	"github.com/e5renew/e5renew/internal/store"
 )
@@ -25,18 +24,11 @@ func newAccountsCommand(d *deps) *cobra.Command {
 		Short: "List every account with its sign-in type, last round and verdict / 列出所有账号及其登录方式、上一轮与结论",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(d, cfgPath)
-			if err != nil {
-				return err
-			}
-			st, err := fleet.OpenStore(cfg)
+			_, st, _, err := openFleet(cmd, d, cfgPath)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := fleet.New(cmd.Context(), fleet.Options{Config: cfg, Store: st, Getenv: d.getenv, Lang: d.lang}); err != nil {
-				return err
-			}
 			accts, err := st.Accounts(cmd.Context())
 			if err != nil {
 				return err

@@ -11,6 +11,7 @@ import (
 	"github.com/e5renew/e5renew/internal/fleet"
 	"github.com/e5renew/e5renew/internal/report"
 	"github.com/e5renew/e5renew/internal/round"
+	"github.com/e5renew/e5renew/internal/store"
 )
 
 // exitNeedsOwner is the exit status of `run --once` when an account needs its owner.
@@ -30,6 +31,25 @@ func loadConfig(d *deps, flag string) (*config.Config, error) {
 		}
 	}
 	return config.Load(path)
+}
+
+// openFleet loads the configuration, opens its state store and builds its accounts; the
+// caller closes the store.
+func openFleet(cmd *cobra.Command, d *deps, cfgPath string) (*config.Config, store.Store, *fleet.Fleet, error) {
+	cfg, err := loadConfig(d, cfgPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := fleet.OpenStore(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	f, err := fleet.New(cmd.Context(), fleet.Options{Config: cfg, Store: st, Getenv: d.getenv, Lang: d.lang, Logger: d.logger})
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return cfg, st, f, nil
 }
 
 func newRunCommand(d *deps) *cobra.Command {
@@ -57,19 +77,11 @@ needs its owner (expired token, wrong secret, missing consent...).
 			if !once {
 				return fmt.Errorf("use --once: `e5renew run --once` runs one round for every account and exits (the daemon that keeps running comes with `e5renew serve`)")
 			}
-			cfg, err := loadConfig(d, cfgPath)
-			if err != nil {
-				return err
-			}
-			st, err := fleet.OpenStore(cfg)
+			_, st, f, err := openFleet(cmd, d, cfgPath)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			f, err := fleet.New(cmd.Context(), fleet.Options{Config: cfg, Store: st, Getenv: d.getenv, Lang: d.lang, Logger: d.logger})
-			if err != nil {
-				return err
-			}
 			members, err := f.Members(accounts...)
 			if err != nil {
 				return err

@@ -16,19 +16,11 @@ func MinimalPermissions(acts []*Activity, delegated bool) []string {
 	if !delegated {
 		scheme = graphdata.Application
 	}
-	seen := map[string]bool{}
-	var set []string
+	set := DeclaredPermissions(acts, delegated)
 	var relevant []*Activity
 	for _, a := range acts {
-		if !delegated && !a.AppOnly() {
-			continue
-		}
-		relevant = append(relevant, a)
-		for _, p := range a.Permissions(delegated) {
-			if !seen[p] {
-				seen[p] = true
-				set = append(set, p)
-			}
+		if delegated || a.AppOnly() {
+			relevant = append(relevant, a)
 		}
 	}
 	level := func(p string) int {
@@ -60,6 +52,21 @@ func MinimalPermissions(acts []*Activity, delegated bool) []string {
 	}
 	sort.Strings(set)
 	return set
+}
+
+// DeclaredPermissions is the union of the permissions acts declare for the scheme.
+func DeclaredPermissions(acts []*Activity, delegated bool) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range acts {
+		for _, p := range a.Permissions(delegated) {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 func without(list []string, drop string) []string {

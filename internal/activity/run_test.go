@@ -28,23 +28,9 @@ type world struct {
 	appOnly  auth.Source
 }
 
+// catalogPermissions is every permission the catalog declares.
 func catalogPermissions() (delegated, application []string) {
-	seenD, seenA := map[string]bool{}, map[string]bool{}
-	for _, a := range activity.All() {
-		for _, p := range a.Delegated {
-			if !seenD[p] {
-				seenD[p] = true
-				delegated = append(delegated, p)
-			}
-		}
-		for _, p := range a.Application {
-			if !seenA[p] {
-				seenA[p] = true
-				application = append(application, p)
-			}
-		}
-	}
-	return delegated, application
+	return activity.DeclaredPermissions(activity.All(), true), activity.DeclaredPermissions(activity.All(), false)
 }
 
 func newWorld(t testing.TB, opts emulator.Options) *world {

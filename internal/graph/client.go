@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/e5renew/e5renew/internal/clock"
 )
 
 // TokenSource supplies bearer tokens. auth.Source implements it.
@@ -312,14 +314,7 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	if c.opts.Sleep != nil {
 		return c.opts.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return clock.Sleep(ctx, d)
 }
 
 // attempt sends once. It reports whether a retry makes sense and how long the service

@@ -17,6 +17,7 @@ import (
 
 	"github.com/e5renew/e5renew/internal/activity"
 	"github.com/e5renew/e5renew/internal/auth"
+	"github.com/e5renew/e5renew/internal/clock"
 	"github.com/e5renew/e5renew/internal/graph"
 	"github.com/e5renew/e5renew/internal/graphdata"
 	"github.com/e5renew/e5renew/internal/i18n"
@@ -216,16 +217,7 @@ func (o *Options) defaults() {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		o.Sleep = clock.Sleep
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

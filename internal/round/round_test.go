@@ -26,22 +26,7 @@ type env struct {
 }
 
 func allPermissions() (d, a []string) {
-	sd, sa := map[string]bool{}, map[string]bool{}
-	for _, act := range activity.All() {
-		for _, p := range act.Delegated {
-			if !sd[p] {
-				sd[p] = true
-				d = append(d, p)
-			}
-		}
-		for _, p := range act.Application {
-			if !sa[p] {
-				sa[p] = true
-				a = append(a, p)
-			}
-		}
-	}
-	return d, a
+	return activity.DeclaredPermissions(activity.All(), true), activity.DeclaredPermissions(activity.All(), false)
 }
 
 func newEnv(t testing.TB, opts emulator.Options, scopes, roles []string) *env {
