@@ -37,3 +37,14 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// Waiter is a clock that can also wake a goroutine at a time: the daemon's dispatcher waits
+// with it.
+type Waiter interface {
+	Clock
+	// After returns a channel that receives the time once d has passed.
+	After(d time.Duration) <-chan time.Time
+}
+
+// After implements Waiter.
+func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -66,8 +66,104 @@ type Store interface {
 	// JournalPending lists the account's entries, oldest (lowest ID) first.
 	JournalPending(ctx context.Context, account string) ([]JournalEntry, error)
 
+	// LoadState returns the daemon's state of an account; false when there is none.
+	LoadState(ctx context.Context, account string) (AccountState, bool, error)
+	// SaveState replaces the account's state (durable on return; not cancelled by ctx).
+	SaveState(ctx context.Context, s AccountState) error
+	// States returns the state of every account that has one.
+	States(ctx context.Context) ([]AccountState, error)
+
+	// RecordChange stores a state change and sets its ID.
+	RecordChange(ctx context.Context, c *StateChange) error
+	// Changes returns an account's changes (every account's when account is ""), newest
+	// first, at most limit (all when limit <= 0).
+	Changes(ctx context.Context, account string, limit int) ([]StateChange, error)
+	// ChangesAfter returns every change with an ID above afterID, oldest first: the daemon
+	// follows what the owner did from another process (pause, resume).
+	ChangesAfter(ctx context.Context, afterID int64) ([]StateChange, error)
+
+	// SaveActivityHealth replaces what is known of one activity of one account.
+	SaveActivityHealth(ctx context.Context, h ActivityHealth) error
+	// ActivityHealth returns what is known of an account's activities.
+	ActivityHealth(ctx context.Context, account string) ([]ActivityHealth, error)
+
+	// RecordDelivery stores a notification delivery attempt and sets its ID.
+	RecordDelivery(ctx context.Context, d *Delivery) error
+	// Deliveries returns the newest deliveries first (all channels when channel is ""),
+	// at most limit (all when limit <= 0).
+	Deliveries(ctx context.Context, channel string, limit int) ([]Delivery, error)
+
 	// Close releases the store; it must not be used afterwards.
 	Close() error
+}
+
+// AccountState is what the daemon keeps about an account between rounds.
+type AccountState struct {
+	Account string
+	// NextRun is when the next round is planned; zero when none is.
+	NextRun time.Time
+	// Paused accounts run no round. PauseReason is PauseNeedsOwner or PauseByOwner.
+	Paused       bool
+	PauseReason  string
+	PauseCode    string
+	PauseMessage string
+	PausedAt     time.Time
+	// PauseUntil ends a needs-owner pause by itself (a long backoff); zero: until resumed.
+	PauseUntil time.Time
+	// Failures counts consecutive transient failures (exponential backoff); Degraded
+	// consecutive degraded rounds.
+	Failures int
+	Degraded int
+	// Fingerprint identifies the credentials the account was paused with: new credentials
+	// in the configuration lift a needs-owner pause.
+	Fingerprint string
+	// Notified is the key of the last problem the owner was told about (one message per
+	// new problem, one when it is resolved).
+	Notified string
+	Updated  time.Time
+}
+
+// Pause reasons.
+const (
+	PauseNeedsOwner = "needs_owner"
+	PauseByOwner    = "owner"
+)
+
+// StateChange records why an account's state changed.
+type StateChange struct {
+	ID      int64
+	Account string
+	At      time.Time
+	// Kind: paused, resumed, backoff, recovered, degrading, demoted, restored,
+	// pause_requested, resume_requested...
+	Kind    string
+	Reason  string
+	Message string
+	// By is who changed it: daemon, owner or config.
+	By string
+}
+
+// ActivityHealth is what is known of one activity of one account: consecutive failures
+// and, when they keep coming (403/404), a demotion until a time.
+type ActivityHealth struct {
+	Account      string
+	Activity     string
+	Failures     int
+	LastCode     string
+	LastStatus   int
+	DemotedUntil time.Time
+	Updated      time.Time
+}
+
+// Delivery is one attempt to deliver a notification.
+type Delivery struct {
+	ID      int64
+	At      time.Time
+	Channel string
+	Kind    string
+	Account string
+	OK      bool
+	Error   string
 }
 
 // Account is one account of the configuration, as the store knows it.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/e5renew/e5renew/internal/secret"
 	"github.com/e5renew/e5renew/internal/store"
+	"github.com/e5renew/e5renew/internal/store/migrations"
 	"github.com/e5renew/e5renew/internal/store/storetest"
+	"github.com/pressly/goose/v3"
 )
 
 func newBox(t testing.TB) *secret.Box {
@@ -276,8 +279,12 @@ func TestMigrations(t *testing.T) {
 	if err := s.r.QueryRow(`SELECT MAX(version_id) FROM goose_db_version`).Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if version != 1 {
-		t.Errorf("schema version %d, want 1", version)
+	entries, err := fs.ReadDir(migrations.SQLite(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if version != int64(len(entries)) {
+		t.Errorf("schema version %d, want %d (one per migration)", version, len(entries))
 	}
 	s.Close()
 
@@ -347,4 +354,47 @@ func TestQueryPlans(t *testing.T) {
 		t.Errorf("LastRounds results plan scans all results:\n%s", p)
 	}
 	t.Logf("plan:\n%s", p)
+}
+
+// TestUpgradeFromFirstSchema opens a database made by the first release (schema 1, with a
+// token and a round) and checks that the upgrade keeps them and adds the daemon's tables.
+func TestUpgradeFromFirstSchema(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "e5renew.db")
+	box := newBox(t)
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, raw, migrations.SQLite())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO accounts (id, name, name_key, first_seen, last_seen)
+		VALUES (1, 'alice', $1, '2025-01-01T00:00:00.000000Z', '2025-01-01T00:00:00.000000Z')`, store.FoldName("alice")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO tokens (account_id, refresh_token, updated) VALUES (1, $1, '2025-01-01T00:00:00.000000Z')`,
+		box.Seal([]byte("rt-old"), store.TokenAD("alice"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO rounds (account_id, started, verdict) VALUES (1, '2025-01-01T00:00:00.000000Z', 'ok')`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	s := open(t, path, box)
+	tok, ok, err := s.LoadToken(ctx, "alice")
+	if err != nil || !ok || tok.RefreshToken.Reveal() != "rt-old" {
+		t.Fatalf("token after the upgrade = %v, %v, %v", ok, err, tok.Updated)
+	}
+	if rs, err := s.Rounds(ctx, "alice", 0); err != nil || len(rs) != 1 {
+		t.Fatalf("rounds after the upgrade = %d, %v; want the one", len(rs), err)
+	}
+	if err := s.SaveState(ctx, store.AccountState{Account: "alice", Paused: true}); err != nil {
+		t.Fatalf("SaveState after the upgrade: %v", err)
+	}
 }
