@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/i18n"
 )
@@ -203,5 +204,16 @@ func TestMessagesInBothLanguages(t *testing.T) {
 	}
 	if en.Kind != NeedsOwner || en.Account != "alice" {
 		t.Errorf("kind/account = %s/%s", en.Kind, en.Account)
+	}
+}
+
+func TestFailKeepsCharactersWhole(t *testing.T) {
+	answer := strings.Repeat("无效的令牌", 40) // 600 bytes of 3-byte characters
+	msg := Fail("pushplus", answer).Error()
+	if !utf8.ValidString(msg) {
+		t.Fatalf("error text is not valid UTF-8: %q", msg)
+	}
+	if !strings.HasSuffix(msg, "…") || len(msg) > len("pushplus: ")+300+len("…") {
+		t.Errorf("error text not cut to 300 bytes: %d bytes", len(msg))
 	}
 }

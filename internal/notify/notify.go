@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind says what a message is about.
@@ -126,12 +127,17 @@ func scrub(err error, req *http.Request) error {
 	return fmt.Errorf("%s", msg)
 }
 
+// truncate cuts s to at most n bytes on a character boundary (answers are often Chinese).
 func truncate(s string, n int) string {
 	s = strings.TrimSpace(s)
-	if len(s) > n {
-		return s[:n] + "…"
+	if len(s) <= n {
+		return s
 	}
-	return s
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // Fail builds an Error from a service's own error code in a 200 answer (many Chinese
