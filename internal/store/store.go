@@ -70,6 +70,9 @@ type Store interface {
 	LoadState(ctx context.Context, account string) (AccountState, bool, error)
 	// SaveState replaces the account's state (durable on return; not cancelled by ctx).
 	SaveState(ctx context.Context, s AccountState) error
+	// SaveStates replaces several states in one transaction (a daemon starting with
+	// thousands of accounts).
+	SaveStates(ctx context.Context, states []AccountState) error
 	// States returns the state of every account that has one.
 	States(ctx context.Context) ([]AccountState, error)
 

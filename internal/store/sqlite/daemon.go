@@ -70,33 +70,46 @@ func (s *Store) queryStates(ctx context.Context, tx *sql.Tx, where string, args 
 
 // SaveState implements store.Store.
 func (s *Store) SaveState(ctx context.Context, st store.AccountState) error {
-	ctx = context.WithoutCancel(ctx)
-	updated := st.Updated
-	if updated.IsZero() {
-		updated = s.nowUTC()
+	if err := s.SaveStates(ctx, []store.AccountState{st}); err != nil {
+		return fmt.Errorf("store: save state of %s: %w", st.Account, err)
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		id, _, err := s.account(ctx, tx, st.Account)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO account_state (account_id, next_run, paused, pause_reason,
+	return nil
+}
+
+// SaveStates implements store.Store.
+func (s *Store) SaveStates(ctx context.Context, states []store.AccountState) error {
+	ctx = context.WithoutCancel(ctx)
+	now := s.nowUTC()
+	return s.write(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO account_state (account_id, next_run, paused, pause_reason,
 			pause_code, pause_message, paused_at, pause_until, failures, degraded, fingerprint, notified, updated)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			ON CONFLICT (account_id) DO UPDATE SET next_run = excluded.next_run, paused = excluded.paused,
 			pause_reason = excluded.pause_reason, pause_code = excluded.pause_code,
 			pause_message = excluded.pause_message, paused_at = excluded.paused_at,
 			pause_until = excluded.pause_until, failures = excluded.failures, degraded = excluded.degraded,
-			fingerprint = excluded.fingerprint, notified = excluded.notified, updated = excluded.updated`,
-			id, nullTS(st.NextRun), boolInt(st.Paused), st.PauseReason, st.PauseCode, st.PauseMessage,
-			nullTS(st.PausedAt), nullTS(st.PauseUntil), st.Failures, st.Degraded, st.Fingerprint, st.Notified,
-			ts(updated))
-		return err
+			fingerprint = excluded.fingerprint, notified = excluded.notified, updated = excluded.updated`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, st := range states {
+			updated := st.Updated
+			if updated.IsZero() {
+				updated = now
+			}
+			id, _, err := s.account(ctx, tx, st.Account)
+			if err != nil {
+				return fmt.Errorf("%s: %w", st.Account, err)
+			}
+			if _, err := stmt.ExecContext(ctx, id, nullTS(st.NextRun), boolInt(st.Paused), st.PauseReason, st.PauseCode,
+				st.PauseMessage, nullTS(st.PausedAt), nullTS(st.PauseUntil), st.Failures, st.Degraded, st.Fingerprint,
+				st.Notified, ts(updated)); err != nil {
+				return fmt.Errorf("%s: %w", st.Account, err)
+			}
+		}
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("store: save state of %s: %w", st.Account, err)
-	}
-	return nil
 }
 
 // RecordChange implements store.Store.

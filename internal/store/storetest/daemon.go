@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ var daemonTests = []struct {
 	{"State/Unknown", testStateUnknown},
 	{"State/SaveLoad", testStateSaveLoad},
 	{"State/CancelledContext", testStateCancelledContext},
+	{"State/SaveMany", testStateSaveMany},
 	{"Changes/OrderLimitAndAfter", testChanges},
 	{"Changes/Invalid", testChangesInvalid},
 	{"ActivityHealth/SaveLoad", testActivityHealth},
@@ -255,4 +257,27 @@ func testDaemonReopen(t *testing.T, h *harness) {
 	if len(ds) != 1 || !ds[0].OK {
 		t.Errorf("deliveries after reopening = %+v", ds)
 	}
+}
+
+func testStateSaveMany(t *testing.T, h *harness) {
+	s := h.store(t)
+	var many []store.AccountState
+	for i := range 500 {
+		many = append(many, store.AccountState{Account: fmt.Sprintf("acct%03d", i), NextRun: base.Add(time.Duration(i) * time.Second), Failures: i % 7})
+	}
+	must(t, s.SaveStates(ctx(t), many))
+	all, err := s.States(ctx(t))
+	must(t, err)
+	if len(all) != len(many) {
+		t.Fatalf("States = %d, want %d", len(all), len(many))
+	}
+	for i, st := range all {
+		checkState(t, st, many[i])
+	}
+	// The same call updates.
+	many[3].Paused, many[3].PauseReason = true, store.PauseByOwner
+	must(t, s.SaveStates(ctx(t), many[3:4]))
+	got, _, err := s.LoadState(ctx(t), "acct003")
+	must(t, err)
+	checkState(t, got, many[3])
 }
