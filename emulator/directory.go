@@ -28,15 +28,18 @@ type Tenant struct {
 
 // User is a user in a tenant.
 type User struct {
-	ID              string
-	UPN             string
-	DisplayName     string
-	GivenName       string
-	Surname         string
-	JobTitle        string
-	Password        string
-	MFA             bool // sign-in requires MFA: the password grant fails with AADSTS50076
-	Unlicensed      bool // no Exchange/OneDrive: mail and drive calls answer 404
+	ID          string
+	UPN         string
+	DisplayName string
+	GivenName   string
+	Surname     string
+	JobTitle    string
+	Password    string
+	MFA         bool // sign-in requires MFA: the password grant fails with AADSTS50076
+	Unlicensed  bool // no Exchange/OneDrive: mail and drive calls answer 404
+	// NoDrive: the OneDrive is not provisioned yet (a new user who never opened it):
+	// drive, insights and OneNote calls answer 404 while mail works.
+	NoDrive         bool
 	Admin           bool // global administrator: may grant tenant-wide consent
 	Disabled        bool
 	PasswordExpired bool
@@ -126,6 +129,7 @@ type UserSpec struct {
 	DisplayName     string `json:"displayName,omitempty" yaml:"displayName,omitempty"`
 	MFA             bool   `json:"mfa,omitempty" yaml:"mfa,omitempty"`
 	Unlicensed      bool   `json:"unlicensed,omitempty" yaml:"unlicensed,omitempty"`
+	NoDrive         bool   `json:"noDrive,omitempty" yaml:"noDrive,omitempty"`
 	Admin           bool   `json:"admin,omitempty" yaml:"admin,omitempty"`
 	Disabled        bool   `json:"disabled,omitempty" yaml:"disabled,omitempty"`
 	PasswordExpired bool   `json:"passwordExpired,omitempty" yaml:"passwordExpired,omitempty"`
@@ -231,7 +235,7 @@ func (e *Emulator) addUserLocked(t *Tenant, spec UserSpec) (*User, error) {
 	u := &User{
 		ID: newGUID(), UPN: upn, DisplayName: spec.DisplayName, GivenName: given, Surname: sur,
 		JobTitle: jobTitles[len(t.userOrder)%len(jobTitles)],
-		Password: spec.Password, MFA: spec.MFA, Unlicensed: spec.Unlicensed, Admin: spec.Admin,
+		Password: spec.Password, MFA: spec.MFA, Unlicensed: spec.Unlicensed, NoDrive: spec.NoDrive, Admin: spec.Admin,
 		Disabled: spec.Disabled, PasswordExpired: spec.PasswordExpired, TimeZone: spec.TimeZone,
 		tenant: t,
 	}

@@ -462,9 +462,9 @@ func (c *gc) bindUser() *graphErr {
 	if c.tok.delegated() && rt.workload.perUserData() && c.user != c.caller {
 		return forbidden(rt.workload)
 	}
-	if c.user.Unlicensed {
+	if c.user.Unlicensed || c.user.NoDrive {
 		switch {
-		case rt.workload.outlook():
+		case rt.workload.outlook() && c.user.Unlicensed:
 			return gerr(404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
 		case rt.workload == wlDrive || rt.workload == wlInsights:
 			return gerr(404, "ResourceNotFound", "User's mysite not found.")

@@ -173,7 +173,7 @@ func (c *gc) driveByID(id string) *drv {
 		if u == nil || u.data == nil || u.data.drive == nil || str(u.data.drive, "id") != id {
 			continue
 		}
-		if u.Unlicensed {
+		if u.Unlicensed || u.NoDrive {
 			break
 		}
 		if c.tok.delegated() && u != c.caller {

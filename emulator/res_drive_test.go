@@ -574,3 +574,18 @@ func TestDriveAppTokensAndDrivesForm(t *testing.T) {
 		t.Fatalf("no Files scope: %s", r.raw)
 	}
 }
+
+// A user whose OneDrive is not provisioned yet: mail works, drive and OneNote answer 404.
+func TestDriveNotProvisioned(t *testing.T) {
+	h := defaultHarness(t)
+	u, err := h.e.AddUser(h.tenant.ID, UserSpec{UPN: "newbie", Password: testPassword, NoDrive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := h.userToken(t, u)
+	h.call(t, tok, "GET", "/v1.0/me/messages", nil).must(t, 200)
+	if g := h.call(t, tok, "GET", "/v1.0/me/drive/root", nil).must(t, 404); g.errCode() != "ResourceNotFound" {
+		t.Errorf("drive: code %q, want ResourceNotFound", g.errCode())
+	}
+	h.call(t, tok, "GET", "/v1.0/me/onenote/notebooks", nil).must(t, 404)
+}

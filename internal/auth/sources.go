@@ -52,6 +52,9 @@ type Common struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Attempts bounds tries for transient failures per Token call (default 3).
 	Attempts int
+	// OnSignIn, when set, is told of every token request (metrics): the sign-in type and
+	// the error, nil on success.
+	OnSignIn func(kind Kind, err error)
 }
 
 func (c *Common) now() time.Time {
@@ -138,6 +141,9 @@ func (s *cached) Token(ctx context.Context) (*Token, error) {
 		}
 		var t *Token
 		t, err = s.fetch(ctx)
+		if s.OnSignIn != nil {
+			s.OnSignIn(s.kind, err)
+		}
 		if err == nil {
 			s.tok = t
 			return t, nil

@@ -31,20 +31,27 @@ import (
 // OpenStore opens the state store of a configuration: e5renew.db in the data directory,
 // encrypted with the key file beside it (created on first use) or E5RENEW_KEY.
 func OpenStore(cfg *config.Config) (store.Store, error) {
+	st, _, err := OpenState(cfg)
+	return st, err
+}
+
+// OpenState is OpenStore that also returns the box sealing the store's secrets (for
+// credential fingerprints).
+func OpenState(cfg *config.Config) (store.Store, *secret.Box, error) {
 	dir := cfg.DataPath()
 	key, err := secret.LoadKey(filepath.Join(dir, "key"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	box, err := secret.NewBox(key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, err := sqlite.Open(filepath.Join(dir, "e5renew.db"), box)
 	if err != nil {
-		return nil, fmt.Errorf("open the state store in %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("open the state store in %s: %w", dir, err)
 	}
-	return st, nil
+	return st, box, nil
 }
 
 // Options configure a fleet.
@@ -60,6 +67,8 @@ type Options struct {
 	Graph graph.Options
 	// Auth tunes sign-in (clock, sleeps).
 	Auth auth.Common
+	// Box, when set, fingerprints each member's credentials (Member.Fingerprint).
+	Box *secret.Box
 }
 
 // Member is one configured account, ready to run.
@@ -67,6 +76,9 @@ type Member struct {
 	Config  config.Account
 	Account round.Account
 	Options round.Options
+	// Fingerprint identifies the credentials (a keyed hash; empty without Options.Box):
+	// when it changes, an account paused for its owner runs again.
+	Fingerprint string
 }
 
 // Fleet is every enabled account of a configuration.
@@ -129,6 +141,10 @@ func New(ctx context.Context, o Options) (*Fleet, error) {
 				Journal: Journal{S: o.Store}, Loc: cfg.Location(&a)},
 			Options: round.Options{Selection: sel, PauseMin: pmin, PauseMax: pmax, Lang: o.Lang, Logger: o.Logger},
 		})
+		if o.Box != nil {
+			f.members[len(f.members)-1].Fingerprint = o.Box.Fingerprint(a.Type, a.Tenant, a.ClientID, a.ClientSecret.Reveal(),
+				a.RefreshToken.Reveal(), a.Username, a.Password.Reveal(), a.User)
+		}
 	}
 	if len(problems) > 0 {
 		return nil, errors.New(strings.Join(problems, "\n"))

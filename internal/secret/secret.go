@@ -7,8 +7,12 @@
 package secret
 
 import (
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,6 +35,7 @@ type Box struct {
 		Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
 		NonceSize() int
 	}
+	macKey []byte
 }
 
 // NewBox makes a box from a 32-byte key.
@@ -39,7 +44,22 @@ func NewBox(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encryption key: %w", err)
 	}
-	return &Box{aead: a}, nil
+	macKey, err := hkdf.Key(sha256.New, key, nil, "e5renew fingerprint", 32)
+	if err != nil {
+		return nil, fmt.Errorf("encryption key: %w", err)
+	}
+	return &Box{aead: a, macKey: macKey}, nil
+}
+
+// Fingerprint returns a keyed hash of parts (HMAC-SHA256 under a key derived from the
+// box's): it tells whether credentials changed without storing anything that could be
+// used to guess them, even a weak password.
+func (b *Box) Fingerprint(parts ...string) string {
+	m := hmac.New(sha256.New, b.macKey)
+	for _, p := range parts {
+		fmt.Fprintf(m, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // GenerateKey returns 32 random bytes.

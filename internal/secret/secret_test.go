@@ -80,3 +80,21 @@ func TestStringNeverPrints(t *testing.T) {
 		t.Fatal("Reveal")
 	}
 }
+
+func TestFingerprint(t *testing.T) {
+	a, _ := NewBox(GenerateKey())
+	b, _ := NewBox(GenerateKey())
+	f := a.Fingerprint("refresh_token", "hunter2")
+	if f != a.Fingerprint("refresh_token", "hunter2") {
+		t.Error("the same parts gave two fingerprints")
+	}
+	if f == a.Fingerprint("refresh_token", "hunter3") || f == a.Fingerprint("refresh_tokenh", "unter2") {
+		t.Error("different parts gave the same fingerprint")
+	}
+	if f == b.Fingerprint("refresh_token", "hunter2") {
+		t.Error("two keys gave the same fingerprint: it must be keyed")
+	}
+	if strings.Contains(f, "hunter2") || len(f) != 32 {
+		t.Errorf("fingerprint %q", f)
+	}
+}
