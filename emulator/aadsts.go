@@ -32,6 +32,13 @@ func newAAD(errValue string, code int, format string, args ...any) *aadError {
 func (a *aadError) withSub(s string) *aadError { a.SubError = s; return a }
 
 // The errors the emulator produces, one constructor each, with the real texts where known.
+// errTransient is the answer during an incident: 503 temporarily_unavailable.
+func errTransient() *aadError {
+	a := newAAD("temporarily_unavailable", 90033, "A transient error has occurred. Please try again.")
+	a.Status = http.StatusServiceUnavailable
+	return a
+}
+
 func errMissingParam(name string) *aadError {
 	return newAAD("invalid_request", 900144, "The request body must contain the following parameter: '%s'.", name)
 }

@@ -69,6 +69,9 @@ type Faults struct {
 	ThrottleRate float64       `json:"throttleRate"` // fraction answered 429
 	ErrorRate    float64       `json:"errorRate"`    // fraction answered 503 or 504
 	DropRate     float64       `json:"dropRate"`     // fraction whose connection is closed without an answer
+	// SignInErrorRate is the fraction of token requests answered 503 temporarily_unavailable
+	// (AADSTS90033, "a transient error"), as during an identity platform incident.
+	SignInErrorRate float64 `json:"signInErrorRate"`
 	// MailboxConcurrency limits concurrent Outlook requests (mail, calendar, contacts, mailbox
 	// settings, To Do) per app and mailbox, answering 429 ApplicationThrottled beyond it.
 	// Microsoft's limit is 4; 0 turns the check off.

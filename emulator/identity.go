@@ -81,6 +81,10 @@ func (e *Emulator) serveToken(w http.ResponseWriter, r *http.Request, seg string
 		e.writeAAD(w, aerr)
 		return
 	}
+	if e.chance(e.Faults().SignInErrorRate) {
+		e.writeAAD(w, errTransient())
+		return
+	}
 	f := r.PostForm
 	grant := f.Get("grant_type")
 	if grant == "" {

@@ -585,3 +585,17 @@ func TestDirectorySelectReturnsOnlySelected(t *testing.T) {
 		t.Fatalf("Outlook items keep their id under $select: %s", m.raw)
 	}
 }
+
+// During an identity platform incident the token endpoint answers 503
+// temporarily_unavailable (AADSTS90033).
+func TestSignInFaults(t *testing.T) {
+	h := defaultHarness(t)
+	h.e.SetFaults(Faults{SignInErrorRate: 1})
+	st, m := h.tokenResp(t, h.tenant.ID, url.Values{"grant_type": {"client_credentials"}, "client_id": {h.app.ClientID},
+		"client_secret": {h.secret}, "scope": {"https://graph.microsoft.com/.default"}})
+	if st != 503 || m["error"] != "temporarily_unavailable" || !strings.HasPrefix(m["error_description"].(string), "AADSTS90033:") {
+		t.Fatalf("%d %v, want 503 temporarily_unavailable AADSTS90033", st, m)
+	}
+	h.e.SetFaults(Faults{})
+	h.appToken(t)
+}

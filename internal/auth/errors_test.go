@@ -36,6 +36,7 @@ func TestClassifyUsesErrorAndCodesNotText(t *testing.T) {
 		{400, body("expired_token", 70020, ""), NeedsOwner, ReasonDeviceExpired},
 		{400, body("authorization_declined", 70000, ""), NeedsOwner, ReasonDeviceDeclined},
 		{400, body("temporarily_unavailable", 0, ""), Transient, ReasonServiceUnavailable},
+		{503, body("temporarily_unavailable", 90033, ""), Transient, ReasonServiceUnavailable},
 		{400, body("invalid_grant", 123456789, "unknown"), NeedsOwner, ReasonRefreshInvalid},
 		{400, body("weird_error", 123456789, ""), NeedsOwner, ReasonBadRequest},
 		{503, []byte("<html>Service Unavailable</html>"), Transient, ReasonServiceUnavailable},
