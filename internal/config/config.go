@@ -21,6 +21,7 @@ import (
 
 	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/i18n"
+	"github.com/e5renew/e5renew/internal/schedule"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
@@ -44,6 +45,10 @@ type Config struct {
 	// Defaults apply to every account that does not say otherwise.
 	Defaults Defaults  `yaml:"defaults"`
 	Accounts []Account `yaml:"accounts"`
+	// Daemon tunes `e5renew serve`.
+	Daemon Daemon `yaml:"daemon"`
+	// Notifications say where to tell the owner what needs them.
+	Notifications Notifications `yaml:"notifications"`
 
 	// Path is where the configuration was read from.
 	Path string `yaml:"-"`
@@ -54,8 +59,11 @@ type Defaults struct {
 	Activities Activities `yaml:"activities"`
 	// Pause is a random pause between Graph calls, "1s-5s" (default none).
 	Pause string `yaml:"pause"`
-	// TimeZone is an IANA zone name (Asia/Shanghai) for event times; default the machine's.
+	// TimeZone is an IANA zone name (Asia/Shanghai) for event times and the schedule's
+	// working hours; default the machine's.
 	TimeZone string `yaml:"timezone"`
+	// Schedule says when rounds run.
+	Schedule schedule.Config `yaml:"schedule"`
 }
 
 // Activities select what a round runs.
@@ -102,6 +110,10 @@ type Account struct {
 	Activities *Activities `yaml:"activities"`
 	Pause      string      `yaml:"pause"`
 	TimeZone   string      `yaml:"timezone"`
+	// Schedule overrides the default schedule field by field.
+	Schedule *schedule.Config `yaml:"schedule"`
+	// Notify lists the channels (by name) told about this account; default all.
+	Notify []string `yaml:"notify"`
 
 	// Line is where the account is defined in the file.
 	Line int `yaml:"-"`
@@ -203,6 +215,9 @@ func (c *Config) validate() Errors {
 		}
 	}
 	checkTuning(0, "defaults.", &c.Defaults.Activities, c.Defaults.Pause, c.Defaults.TimeZone)
+	c.Daemon.validate(add)
+	c.Notifications.validate(c, add)
+	c.validateSchedules(add)
 	names := map[string]int{}
 	for i := range c.Accounts {
 		a := &c.Accounts[i]

@@ -73,6 +73,12 @@ func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) {
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
+// nodeDecoder is implemented by values that decode themselves (a channel, whose settings
+// depend on its type).
+type nodeDecoder interface {
+	decodeNode(d *decoder, n *yaml.Node, key string)
+}
+
 // positioner is implemented by structs that want to know where they were defined.
 type positioner interface{ setPos(line int) }
 
@@ -88,6 +94,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 	}
 	if n.Tag == "!!null" && n.Kind == yaml.ScalarNode {
 		return // leave the zero value
+	}
+	if v.CanAddr() {
+		if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
+			nd.decodeNode(d, n, key)
+			return
+		}
 	}
 	switch v.Kind() {
 	case reflect.Pointer:

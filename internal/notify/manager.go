@@ -57,6 +57,7 @@ type Manager struct {
 	started bool
 	closed  bool
 	dropped int
+	sending int
 }
 
 type queued struct {
@@ -227,11 +228,12 @@ func (m *Manager) Notify(msg Message, only ...string) {
 	}
 }
 
-// Pending returns how many queued messages are not sent yet.
+// Pending returns how many queued messages are not delivered yet (the one being sent
+// included).
 func (m *Manager) Pending() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.queue)
+	return len(m.queue) + m.sending
 }
 
 // Run sends queued messages until ctx ends, then sends what is still queued within
@@ -253,6 +255,7 @@ func (m *Manager) Run(ctx context.Context, drain time.Duration) {
 		}
 		q := m.queue[0]
 		m.queue = m.queue[1:]
+		m.sending++
 		if m.dropped > 0 {
 			m.o.Logger.Warn("notifications dropped: the queue was full", "dropped", m.dropped)
 			m.dropped = 0
@@ -261,6 +264,9 @@ func (m *Manager) Run(ctx context.Context, drain time.Duration) {
 		if _, err := m.Send(ctx, q.m, q.only); err != nil {
 			m.o.Logger.Warn("notification not sent", "kind", q.m.Kind, "err", err)
 		}
+		m.mu.Lock()
+		m.sending--
+		m.mu.Unlock()
 		return true
 	}
 	for {
