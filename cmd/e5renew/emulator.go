@@ -17,6 +17,7 @@ import (
 	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/sandbox"
+	"github.com/e5renew/e5renew/internal/schedule"
 )
 
 const configMarker = "Written by `e5renew emulator`"
@@ -35,11 +36,11 @@ var emuTexts = struct {
 
 func newEmulatorCommand(d *deps) *cobra.Command {
 	var (
-		addr, writeConfig, seedFile string
-		accounts                    int
-		force, broken               bool
-		opts                        emulator.Options
-		f                           emulator.Faults
+		addr, writeConfig, seedFile, interval string
+		accounts                              int
+		force, broken                         bool
+		opts                                  emulator.Options
+		f                                     emulator.Faults
 	)
 	cmd := &cobra.Command{
 		Use:   "emulator",
@@ -52,12 +53,18 @@ identity platform v2.0 (token, devicecode, authorize, adminconsent) and Microsof
 提供 e5renew 测试所用的模拟 Microsoft 365 租户：身份平台 v2.0 与 Microsoft Graph，
 并带有预置数据。GET /_emulator/stats 返回请求、令牌、权限拒绝与残留对象的统计。`,
 		Example: `  e5renew emulator --accounts 6 --write-config e5renew.yaml
+  e5renew emulator --write-config e5renew.yaml --interval 5s-20s   # then: e5renew serve -c e5renew.yaml
   e5renew emulator --addr 127.0.0.1:8400 --latency 50ms --throttle-rate 0.1 --strict-rotation`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for name, r := range map[string]float64{"--throttle-rate": f.ThrottleRate, "--error-rate": f.ErrorRate, "--drop-rate": f.DropRate} {
 				if r < 0 || r > 1 {
 					return fmt.Errorf("%s must be between 0 and 1 (a fraction of requests), not %g", name, r)
+				}
+			}
+			if interval != "" {
+				if _, err := schedule.ParseInterval(interval); err != nil {
+					return fmt.Errorf("--interval: %w", err)
 				}
 			}
 			if writeConfig != "" && !force {
@@ -94,6 +101,9 @@ identity platform v2.0 (token, devicecode, authorize, adminconsent) and Microsof
 				base, base, base, base, base)
 			fmt.Fprintf(out, "  faults:     latency %v, throttle %g, errors %g, drops %g, mailbox concurrency %d, strict rotation %v\n",
 				f.Latency, f.ThrottleRate, f.ErrorRate, f.DropRate, f.MailboxConcurrency, opts.StrictRotation)
+			if interval != "" {
+				cfg.Defaults.Schedule.Interval = interval
+			}
 			if writeConfig != "" && len(cfg.Accounts) > 0 {
 				header := configMarker + " at " + time.Now().Format(time.RFC3339) + " for " + base + ".\n" + emuTexts.ephemeral.In(i18n.EN) + "\n" + emuTexts.ephemeral.In(i18n.ZH)
 				data, err := cfg.Marshal(header)
@@ -134,6 +144,7 @@ identity platform v2.0 (token, devicecode, authorize, adminconsent) and Microsof
 	fl.IntVar(&accounts, "accounts", 3, "accounts to create, cycling through refresh_token, client_credentials and password sign-in / 创建的账号数")
 	fl.BoolVar(&broken, "broken", false, "also create two accounts that need their owner (expired secret, MFA) / 另外创建两个需要处理的账号")
 	fl.StringVar(&writeConfig, "write-config", "", "write an e5renew configuration for the created accounts to this file / 将账号配置写入此文件")
+	fl.StringVar(&interval, "interval", "", "schedule of the written accounts: a random interval such as 5s-20s (seconds are fine against the emulator) / 写入配置的运行间隔")
 	fl.BoolVar(&force, "force", false, "overwrite --write-config even if another program wrote it / 强制覆盖")
 	fl.StringVar(&seedFile, "seed", "", "YAML or JSON file with more tenants, users and apps to create (see the README) / 额外的租户、用户和应用")
 	fl.DurationVar(&f.Latency, "latency", 0, "added latency per request, e.g. 50ms / 每个请求的附加延迟")

@@ -32,6 +32,12 @@ type deps struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first signal asks for a graceful stop; from then on the default handling
+		// applies, so a second one ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	d := &deps{stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv, lang: i18n.FromEnv(),
 		logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	cmd := newRootCommand(d)
@@ -77,7 +83,8 @@ e5renew 登录每个账号的租户，按不规则、接近真人的时间表调
 	root.SetOut(d.stdout)
 	root.SetErr(d.stderr)
 	root.PersistentFlags().StringVar(&lang, "lang", "", "message language: zh or en (default from E5RENEW_LANG or LANG) / 消息语言")
-	root.AddCommand(newVersionCommand(d), newEmulatorCommand(d), newDemoCommand(d), newCatalogCommand(d), newRunCommand(d), newAccountsCommand(d))
+	root.AddCommand(newVersionCommand(d), newEmulatorCommand(d), newDemoCommand(d), newCatalogCommand(d), newRunCommand(d), newAccountsCommand(d),
+		newServeCommand(d), newPlanCommand(d), newNotifyCommand(d))
 	return root
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/e5renew/e5renew/internal/schedule"
 )
 
 // Marshal renders the configuration as YAML with secrets in clear text (it is meant for
@@ -60,7 +62,17 @@ func (c *Config) Marshal(header string) ([]byte, error) {
 		}
 		return m
 	}
-	tuning := func(m *yaml.Node, a *Activities, pause, tz string) {
+	schedNode := func(sc *schedule.Config) *yaml.Node {
+		m := &yaml.Node{Kind: yaml.MappingNode}
+		for _, kv := range [][2]string{{"interval", sc.Interval}, {"hours", sc.Hours}, {"days", sc.Days},
+			{"timezone", sc.TimeZone}, {"cron", sc.Cron}, {"spread", sc.Spread}} {
+			if kv[1] != "" {
+				add(m, kv[0], str(kv[1]), "")
+			}
+		}
+		return m
+	}
+	tuning := func(m *yaml.Node, a *Activities, pause, tz string, sc *schedule.Config) {
 		if a != nil {
 			if n := activities(a); len(n.Content) > 0 {
 				add(m, "activities", n, "")
@@ -72,9 +84,14 @@ func (c *Config) Marshal(header string) ([]byte, error) {
 		if tz != "" {
 			add(m, "timezone", str(tz), "")
 		}
+		if sc != nil {
+			if n := schedNode(sc); len(n.Content) > 0 {
+				add(m, "schedule", n, "")
+			}
+		}
 	}
 	def := &yaml.Node{Kind: yaml.MappingNode}
-	tuning(def, &c.Defaults.Activities, c.Defaults.Pause, c.Defaults.TimeZone)
+	tuning(def, &c.Defaults.Activities, c.Defaults.Pause, c.Defaults.TimeZone, &c.Defaults.Schedule)
 	if len(def.Content) > 0 {
 		add(root, "defaults", def, "")
 	}
@@ -93,7 +110,7 @@ func (c *Config) Marshal(header string) ([]byte, error) {
 		if len(a.Scopes) > 0 {
 			add(m, "scopes", seq(a.Scopes), "")
 		}
-		tuning(m, a.Activities, a.Pause, a.TimeZone)
+		tuning(m, a.Activities, a.Pause, a.TimeZone, a.Schedule)
 		if a.Disabled {
 			add(m, "disabled", &yaml.Node{Kind: yaml.ScalarNode, Value: "true", Tag: "!!bool"}, "")
 		}

@@ -44,6 +44,9 @@ type Options struct {
 	// PollChanges is how often the store is read for pauses and resumes made by another
 	// process (default 2 s).
 	PollChanges time.Duration
+	// OnRound, when set, is called after each round with the account's new state (the
+	// demo prints rounds with it).
+	OnRound func(res *round.Result, st store.AccountState, interrupted bool)
 }
 
 // Daemon is a running service.
@@ -549,6 +552,9 @@ func (d *Daemon) finish(a *account, res *round.Result, dec Decision, member *fle
 	}
 	for i := range dec.Changes {
 		d.record(&dec.Changes[i])
+	}
+	if res != nil && d.o.OnRound != nil {
+		d.o.OnRound(res, snapshot, member == nil)
 	}
 	if res != nil {
 		ok, failed, skipped := res.Counts()

@@ -67,13 +67,8 @@ type queued struct {
 
 // NewManager returns a manager for the channels (names must be unique).
 func NewManager(channels []Notifier, o ManagerOptions) (*Manager, error) {
-	seen := map[string]bool{}
-	for _, c := range channels {
-		k := strings.ToLower(c.Name())
-		if seen[k] {
-			return nil, fmt.Errorf("notifications: two channels are named %q: give each its own name:", c.Name())
-		}
-		seen[k] = true
+	if err := uniqueNames(channels); err != nil {
+		return nil, err
 	}
 	if o.Attempts <= 0 {
 		o.Attempts = 3
@@ -100,18 +95,47 @@ func NewManager(channels []Notifier, o ManagerOptions) (*Manager, error) {
 }
 
 // Channels returns the configured channels.
-func (m *Manager) Channels() []Notifier { return m.channels }
+func (m *Manager) Channels() []Notifier {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.channels
+}
+
+// SetChannels replaces the channels (a configuration reload); messages queued already go
+// to the new ones.
+func (m *Manager) SetChannels(channels []Notifier) error {
+	if err := uniqueNames(channels); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.channels = channels
+	m.mu.Unlock()
+	return nil
+}
+
+func uniqueNames(channels []Notifier) error {
+	seen := map[string]bool{}
+	for _, c := range channels {
+		k := strings.ToLower(c.Name())
+		if seen[k] {
+			return fmt.Errorf("notifications: two channels are named %q: give each its own name", c.Name())
+		}
+		seen[k] = true
+	}
+	return nil
+}
 
 // Select returns the channels with the given names (case-insensitive), or every channel
 // when names is empty; an unknown name is an error listing the known ones.
 func (m *Manager) Select(names []string) ([]Notifier, error) {
+	all := m.Channels()
 	if len(names) == 0 {
-		return m.channels, nil
+		return all, nil
 	}
 	var out []Notifier
 	for _, n := range names {
 		found := false
-		for _, c := range m.channels {
+		for _, c := range all {
 			if strings.EqualFold(c.Name(), n) {
 				out = append(out, c)
 				found = true
@@ -120,7 +144,7 @@ func (m *Manager) Select(names []string) ([]Notifier, error) {
 		}
 		if !found {
 			var known []string
-			for _, c := range m.channels {
+			for _, c := range all {
 				known = append(known, c.Name())
 			}
 			sort.Strings(known)
@@ -205,7 +229,7 @@ func retryable(err error) bool {
 // Notify queues m for the background sender (started by Run) and returns at once. When
 // the queue is full the oldest message is dropped (and counted in the log).
 func (m *Manager) Notify(msg Message, only ...string) {
-	if len(m.channels) == 0 {
+	if len(m.Channels()) == 0 {
 		return
 	}
 	if msg.Time.IsZero() {

@@ -26,7 +26,7 @@ var texts = struct {
 	never:      i18n.Text{EN: "never", ZH: "从未"},
 	removed:    i18n.Text{EN: "removed from the configuration", ZH: "已从配置中移除"},
 	disabled:   i18n.Text{EN: "disabled", ZH: "已停用"},
-	header:     i18n.Text{EN: "ACCOUNT\tTYPE\tUSER\tLAST ROUND\tVERDICT\tDETAIL", ZH: "账号\t类型\t用户\t上一轮\t结论\t详情"},
+	header:     i18n.Text{EN: "ACCOUNT\tTYPE\tUSER\tLAST ROUND\tVERDICT\tNEXT ROUND\tDETAIL", ZH: "账号\t类型\t用户\t上一轮\t结论\t下一轮\t详情"},
 	summary:    i18n.Text{EN: "%d accounts: %d ok, %d degraded, %d need the owner", ZH: "%d 个账号：%d 正常，%d 部分失败，%d 需要处理"},
 }
 
@@ -108,7 +108,7 @@ func Summary(w io.Writer, rs []*round.Result, lang i18n.Lang) {
 }
 
 // Accounts writes the account table: every stored account with its last round.
-func Accounts(w io.Writer, accts []store.Account, last map[string]store.Round, now time.Time, lang i18n.Lang) {
+func Accounts(w io.Writer, accts []store.Account, last map[string]store.Round, states map[string]store.AccountState, now time.Time, lang i18n.Lang) {
 	sort.Slice(accts, func(i, j int) bool { return strings.ToLower(accts[i].Name) < strings.ToLower(accts[j].Name) })
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, texts.header.In(lang))
@@ -119,15 +119,61 @@ func Accounts(w io.Writer, accts []store.Account, last map[string]store.Round, n
 			verdict = Verdict(r.Verdict, lang)
 			detail = strings.TrimSpace(r.Code + " " + r.Message)
 		}
+		next := "-"
+		if st, ok := states[store.FoldName(a.Name)]; ok {
+			next = NextRun(st, now, lang)
+		}
 		switch {
 		case !a.InConfig:
 			detail = strings.TrimSpace(texts.removed.In(lang) + "; " + detail)
+			next = "-"
 		case !a.Enabled:
 			detail = strings.TrimSpace(texts.disabled.In(lang) + "; " + detail)
+			next = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Type, a.User, when, verdict, strings.Trim(detail, "; "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Type, a.User, when, verdict, next, strings.Trim(detail, "; "))
 	}
 	tw.Flush()
+}
+
+var stateTexts = struct {
+	pausedOwner, pausedNeeds, retry, in, overdue i18n.Text
+}{
+	pausedOwner: i18n.Text{EN: "paused by you", ZH: "已手动暂停"},
+	pausedNeeds: i18n.Text{EN: "paused: needs you", ZH: "已暂停：需要处理"},
+	retry:       i18n.Text{EN: "paused: needs you (one more try %s)", ZH: "已暂停：需要处理（%s 再试一次）"},
+	in:          i18n.Text{EN: "in %s (%s)", ZH: "%s后（%s）"},
+	overdue:     i18n.Text{EN: "due (%s)", ZH: "待运行（%s）"},
+}
+
+// NextRun says when an account runs next, or why it does not.
+func NextRun(st store.AccountState, now time.Time, lang i18n.Lang) string {
+	switch {
+	case st.Paused && st.PauseReason == store.PauseByOwner:
+		return stateTexts.pausedOwner.In(lang)
+	case st.Paused && !st.PauseUntil.IsZero():
+		return stateTexts.retry.In(lang, st.PauseUntil.Local().Format("01-02 15:04"))
+	case st.Paused:
+		return stateTexts.pausedNeeds.In(lang)
+	case st.NextRun.IsZero():
+		return "-"
+	case !st.NextRun.After(now):
+		return stateTexts.overdue.In(lang, st.NextRun.Local().Format("15:04:05"))
+	}
+	return stateTexts.in.In(lang, In(st.NextRun.Sub(now), lang), st.NextRun.Local().Format("01-02 15:04:05"))
+}
+
+// In says a duration ahead roughly: "12 min", "3 h", "2 d".
+func In(d time.Duration, lang i18n.Lang) string {
+	switch {
+	case d < time.Minute:
+		return i18n.Text{EN: "%d s", ZH: "%d 秒"}.In(lang, int(d.Seconds()))
+	case d < time.Hour:
+		return i18n.Text{EN: "%d min", ZH: "%d 分钟"}.In(lang, int(d.Minutes()))
+	case d < 48*time.Hour:
+		return i18n.Text{EN: "%d h", ZH: "%d 小时"}.In(lang, int(d.Hours()))
+	}
+	return i18n.Text{EN: "%d d", ZH: "%d 天"}.In(lang, int(d.Hours()/24))
 }
 
 // Ago says how long ago, roughly.

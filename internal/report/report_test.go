@@ -32,10 +32,18 @@ func TestRoundAndAccountsInBothLanguages(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	Accounts(&b, []store.Account{{Name: "bob", Type: "password", InConfig: false}, {Name: "alice", Type: "refresh_token", InConfig: true, Enabled: true}},
-		map[string]store.Round{"alice": {Started: start, Verdict: "needs_owner", Code: "AADSTS700082", Message: "expired"}}, start.Add(3*time.Hour), i18n.ZH)
+	now := start.Add(3 * time.Hour)
+	Accounts(&b, []store.Account{{Name: "bob", Type: "password", InConfig: false}, {Name: "alice", Type: "refresh_token", InConfig: true, Enabled: true},
+		{Name: "carol", Type: "password", InConfig: true, Enabled: true}, {Name: "dave", Type: "password", InConfig: true, Enabled: true}},
+		map[string]store.Round{"alice": {Started: start, Verdict: "needs_owner", Code: "AADSTS700082", Message: "expired"}},
+		map[string]store.AccountState{
+			store.FoldName("alice"): {Paused: true, PauseReason: store.PauseNeedsOwner},
+			store.FoldName("carol"): {NextRun: now.Add(25 * time.Minute)},
+			store.FoldName("dave"):  {Paused: true, PauseReason: store.PauseByOwner},
+		}, now, i18n.ZH)
 	out := b.String()
-	for _, w := range []string{"账号", "alice", "3 小时前", "需要处理", "AADSTS700082", "bob", "已从配置中移除", "从未"} {
+	for _, w := range []string{"账号", "下一轮", "alice", "3 小时前", "需要处理", "AADSTS700082", "bob", "已从配置中移除", "从未",
+		"已暂停：需要处理", "25 分钟后", "已手动暂停"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("accounts table lacks %q:\n%s", w, out)
 		}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/e5renew/e5renew/internal/service"
+)
+
+func newServeCommand(d *deps) *cobra.Command {
+	var cfgPath, listen, logFormat, logLevel string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run as a service: every account on its own schedule, paused when it needs you / 作为服务运行",
+		Long: `Runs every enabled account on its own irregular schedule until stopped: rounds at random
+intervals inside the working hours, an account that needs its owner paused (and its owner
+told), passing failures backed off, activities that keep failing demoted. GET /healthz and
+GET /metrics (Prometheus) are served on --listen (127.0.0.1:8355 by default).
+
+SIGHUP reloads the configuration without stopping rounds in flight; SIGINT or SIGTERM stops
+gracefully (rounds clean up, state is saved); a second signal exits at once.
+
+作为服务运行：每个账号按各自不规则的时间表在工作时段内运行；需要处理的账号会暂停并通知所有者；
+临时故障按指数退避重试；持续失败的活动会被降级。--listen（默认 127.0.0.1:8355）提供
+/healthz 与 /metrics（Prometheus）。SIGHUP 重新加载配置；SIGINT/SIGTERM 优雅停止，
+再次发送信号立即退出。`,
+		Example: `  e5renew serve --config e5renew.yaml
+  e5renew serve --config e5renew.yaml --listen 127.0.0.1:9000 --log-format json
+  kill -HUP $(pidof e5renew)    # reload the configuration / 重新加载配置`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(d, cfgPath)
+			if err != nil {
+				return err
+			}
+			set := cfg.DaemonSettings()
+			log, err := service.NewLogger(d.stderr, firstNonEmpty(logFormat, set.LogFormat), firstNonEmpty(logLevel, set.LogLevel))
+			if err != nil {
+				return err
+			}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			reload := make(chan struct{}, 1)
+			go func() {
+				for range hup {
+					select {
+					case reload <- struct{}{}:
+					default:
+					}
+				}
+			}()
+			return service.Run(cmd.Context(), service.Options{Config: cfg, Listen: listen, Logger: log, Getenv: d.getenv,
+				Lang: d.lang, Version: version, Reload: reload})
+		},
+	}
+	configFlag(cmd, &cfgPath)
+	cmd.Flags().StringVar(&listen, "listen", "", "address of /healthz and /metrics (default daemon.listen, else 127.0.0.1:8355; off: none) / 监听地址")
+	cmd.Flags().StringVar(&logFormat, "log-format", "", "text or json (default daemon.log_format, else text) / 日志格式")
+	cmd.Flags().StringVar(&logLevel, "log-level", "", "debug, info, warn or error (default daemon.log_level, else info) / 日志级别")
+	return cmd
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
