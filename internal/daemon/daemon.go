@@ -20,6 +20,7 @@ import (
 	"github.com/e5renew/e5renew/internal/clock"
 	"github.com/e5renew/e5renew/internal/config"
 	"github.com/e5renew/e5renew/internal/fleet"
+	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/notify"
 	"github.com/e5renew/e5renew/internal/round"
 	"github.com/e5renew/e5renew/internal/schedule"
@@ -693,6 +694,9 @@ func (d *Daemon) shutdown(ctx context.Context) error {
 	timeout := d.set.ShutdownTimeout
 	d.mu.Unlock()
 	d.log.Info("stopping: rounds in flight stop their activities and clean up", "running", running, "timeout", timeout.String())
+	if d.cfg.WantsEvent("stopped") {
+		d.notify(notify.StoppedMsg(d.cfg.NotifyLang(), stoppedText.In(d.cfg.NotifyLang())), nil)
+	}
 	d.cancelRound()
 	done := make(chan struct{})
 	go func() { d.rounds.Wait(); close(done) }()
@@ -705,6 +709,8 @@ func (d *Daemon) shutdown(ctx context.Context) error {
 	d.log.Info("daemon stopped")
 	return err
 }
+
+var stoppedText = i18n.Text{EN: "It was asked to stop (a signal or a restart)", ZH: "收到停止请求（信号或重启）"}
 
 // Stopping reports whether the daemon is shutting down.
 func (d *Daemon) Stopping() bool {
