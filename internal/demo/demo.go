@@ -7,7 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -17,11 +17,13 @@ import (
 	"time"
 
 	"github.com/e5renew/e5renew/emulator"
-	"github.com/e5renew/e5renew/internal/fleet"
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/report"
 	"github.com/e5renew/e5renew/internal/round"
 	"github.com/e5renew/e5renew/internal/sandbox"
+	"github.com/e5renew/e5renew/internal/schedule"
+	"github.com/e5renew/e5renew/internal/service"
+	"github.com/e5renew/e5renew/internal/store"
 )
 
 // Options configure a demo run.
@@ -31,21 +33,24 @@ type Options struct {
 	Duration time.Duration // 0: until the context ends
 	Out      io.Writer
 	Lang     i18n.Lang
-	// MinInterval and MaxInterval bound the random wait between an account's rounds
-	// (default 2-6 s).
-	MinInterval, MaxInterval time.Duration
+	// Interval is the accounts' schedule (default "3s-10s": a demo should move).
+	Interval string
+	// Listen is the address of /healthz and /metrics (default 127.0.0.1:0, "off": none).
+	Listen string
 	// DataDir keeps the state; empty: a temporary directory removed at the end.
 	DataDir string
 }
 
 var texts = struct {
-	banner, accounts, data, round, paused, summary, header, emu, clean i18n.Text
+	banner, accounts, data, round, paused, summary, header, emu, clean, next, listen i18n.Text
 }{
+	next:     i18n.Text{EN: "next: %s", ZH: "下一轮：%s"},
+	listen:   i18n.Text{EN: "The real daemon is running: http://%s/healthz and http://%s/metrics", ZH: "真实的服务进程正在运行：http://%s/healthz 与 http://%s/metrics"},
 	banner:   i18n.Text{EN: "e5renew demo: an emulated Microsoft 365 tenant is running at %s", ZH: "e5renew 演示：模拟的 Microsoft 365 租户运行于 %s"},
 	accounts: i18n.Text{EN: "Accounts (two are broken on purpose, to show what happens):", ZH: "账号（其中两个故意配置错误，用于展示错误处理）："},
 	data:     i18n.Text{EN: "State (encrypted tokens, rounds, cleanup journal): %s", ZH: "状态（加密的令牌、每轮结果、清理日志）：%s"},
 	round:    i18n.Text{EN: "round %d", ZH: "第 %d 轮"},
-	paused:   i18n.Text{EN: "%s stops here: it needs its owner, and signing in again and again could lock the account.", ZH: "%s 到此暂停：需要账号所有者处理，反复登录可能导致账号被锁定。"},
+	paused:   i18n.Text{EN: "%s is paused: it needs its owner, and signing in again and again could lock the account. It runs again when its credentials change or after `e5renew accounts resume`.", ZH: "%s 已暂停：需要账号所有者处理，反复登录可能导致账号被锁定。凭据更新或执行 `e5renew accounts resume` 后会再次运行。"},
 	summary:  i18n.Text{EN: "Summary after %s", ZH: "运行 %s 后的汇总"},
 	header:   i18n.Text{EN: "ACCOUNT\tROUNDS\tOK\tDEGRADED\tNEEDS OWNER\tACTIVITIES RUN", ZH: "账号\t轮数\t正常\t部分失败\t需要处理\t执行的活动"},
 	emu:      i18n.Text{EN: "Emulated tenant: %d Graph requests, %d injected faults handled, %d objects left behind.", ZH: "模拟租户：%d 个 Graph 请求，处理了 %d 次注入的故障，遗留对象 %d 个。"},
@@ -68,8 +73,11 @@ func Run(ctx context.Context, o Options) error {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
-	if o.MaxInterval <= 0 {
-		o.MinInterval, o.MaxInterval = 2*time.Second, 6*time.Second
+	if o.Interval == "" {
+		o.Interval = "3s-10s"
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:0"
 	}
 	started := time.Now()
 	if o.Duration > 0 {
@@ -103,6 +111,7 @@ func Run(ctx context.Context, o Options) error {
 	cfg.Path = filepath.Join(dataDir, "e5renew.yaml")
 	cfg.DataDir = dataDir
 	cfg.Defaults.Activities.Random = "3-7"
+	cfg.Defaults.Schedule = schedule.Config{Interval: o.Interval}
 
 	fmt.Fprintln(o.Out, texts.banner.In(o.Lang, base))
 	fmt.Fprintln(o.Out, texts.accounts.In(o.Lang))
@@ -112,74 +121,58 @@ func Run(ctx context.Context, o Options) error {
 	}
 	tw.Flush()
 	fmt.Fprintln(o.Out, texts.data.In(o.Lang, dataDir))
-	fmt.Fprintln(o.Out)
 
-	st, err := fleet.OpenStore(cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	f, err := fleet.New(ctx, fleet.Options{Config: cfg, Store: st, Getenv: func(string) (string, bool) { return "", false }, Lang: o.Lang})
-	if err != nil {
-		return err
-	}
-	members, _ := f.Members()
 	var mu sync.Mutex // serialises output and tallies
 	tallies := map[string]*tally{}
-	var wg sync.WaitGroup
-	for i, m := range members {
-		tallies[m.Config.Name] = &tally{}
-		wg.Add(1)
-		go func(i int, m *fleet.Member) {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
-			wait := time.Duration(rng.Int64N(int64(1500 * time.Millisecond)))
-			for n := 1; ; n++ {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(wait):
-				}
-				opts := m.Options
-				opts.Rand = rng
-				r := round.Run(ctx, m.Account, opts)
-				_ = st.SaveRound(context.WithoutCancel(ctx), fleet.ToStore(r))
-				if ctx.Err() != nil {
-					return // cut short by the end of the demo: not worth reporting
-				}
-				mu.Lock()
-				t := tallies[m.Config.Name]
-				t.rounds++
-				t.activities += len(r.Activities) - 1
-				switch r.Verdict {
-				case round.OK:
-					t.ok++
-				case round.Degraded:
-					t.degraded++
-				case round.NeedsOwner:
-					t.owner++
-				}
-				fmt.Fprintf(o.Out, "%s  %s · %s\n", time.Now().Format("15:04:05"), m.Config.Name, texts.round.In(o.Lang, n))
-				report.Round(o.Out, r, true, o.Lang)
-				if r.Verdict == round.NeedsOwner {
-					fmt.Fprintln(o.Out, "    "+texts.paused.In(o.Lang, m.Config.Name))
-				}
-				mu.Unlock()
-				if r.Verdict == round.NeedsOwner {
-					return
-				}
-				wait = o.MinInterval + time.Duration(rng.Int64N(int64(o.MaxInterval-o.MinInterval)+1))
-			}
-		}(i, m)
+	for _, a := range cfg.Accounts {
+		tallies[a.Name] = &tally{}
 	}
-	wg.Wait()
+	onRound := func(r *round.Result, st store.AccountState, interrupted bool) {
+		if interrupted {
+			return // cut short by the end of the demo: not worth reporting
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		t := tallies[r.Account]
+		if t == nil {
+			return
+		}
+		t.rounds++
+		t.activities += len(r.Activities) - 1
+		switch r.Verdict {
+		case round.OK:
+			t.ok++
+		case round.Degraded:
+			t.degraded++
+		case round.NeedsOwner:
+			t.owner++
+		}
+		fmt.Fprintf(o.Out, "%s  %s · %s · %s\n", time.Now().Format("15:04:05"), r.Account, texts.round.In(o.Lang, t.rounds),
+			texts.next.In(o.Lang, report.NextRun(st, time.Now(), o.Lang)))
+		report.Round(o.Out, r, true, o.Lang)
+		if r.Verdict == round.NeedsOwner {
+			fmt.Fprintln(o.Out, "    "+texts.paused.In(o.Lang, r.Account))
+		}
+	}
+	log := slog.New(slog.DiscardHandler)
+	err = service.Run(ctx, service.Options{Config: cfg, Listen: o.Listen, Logger: log, Lang: o.Lang, Version: "demo",
+		Getenv: func(string) (string, bool) { return "", false }, OnRound: onRound,
+		Ready: func(addr string) {
+			if addr != "" {
+				fmt.Fprintln(o.Out, texts.listen.In(o.Lang, addr, addr))
+				fmt.Fprintln(o.Out)
+			}
+		}})
+	if err != nil {
+		return err
+	}
 
 	fmt.Fprintf(o.Out, "\n%s\n", texts.summary.In(o.Lang, time.Since(started).Round(time.Second)))
 	tw = tabwriter.NewWriter(o.Out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  "+texts.header.In(o.Lang))
-	for _, m := range members {
-		t := tallies[m.Config.Name]
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\n", m.Config.Name, t.rounds, t.ok, t.degraded, t.owner, t.activities)
+	for _, a := range cfg.Accounts {
+		t := tallies[a.Name]
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\n", a.Name, t.rounds, t.ok, t.degraded, t.owner, t.activities)
 	}
 	tw.Flush()
 	es := em.Stats()
