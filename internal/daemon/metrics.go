@@ -39,7 +39,7 @@ func NewMetrics() *Metrics {
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "e5renew_scheduler_lag_seconds",
 			Help:    "How late rounds start compared with their planned time.",
-			Buckets: []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300},
 		}),
 		running: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "e5renew_rounds_running", Help: "Rounds in flight.",
