@@ -21,7 +21,7 @@ var notifyTexts = struct {
 	none:    i18n.Text{EN: "no notification channel is configured: add one under notifications.channels (see the README)", ZH: "尚未配置通知通道：请在 notifications.channels 下添加（参见 README）"},
 	ok:      i18n.Text{EN: "delivered", ZH: "已送达"},
 	failed:  i18n.Text{EN: "failed: %v", ZH: "失败：%v"},
-	header:  i18n.Text{EN: "CHANNEL\tTYPE\tRESULT\tTIME", ZH: "通道\t类型\t结果\t耗时"},
+	header:  i18n.Text{EN: "CHANNEL\tTYPE\tTIME\tRESULT", ZH: "通道\t类型\t耗时\t结果"},
 	summary: i18n.Text{EN: "%d of %d channels failed", ZH: "%d/%d 个通道失败"},
 }
 
@@ -58,7 +58,7 @@ func newNotifyCommand(d *deps) *cobra.Command {
 				return err
 			}
 			// One attempt each: the point is to see what each service answers.
-			mgr, err := notify.NewManager(list, notify.ManagerOptions{Recorder: service.Recorder{S: st}, Logger: d.logger, Attempts: 1})
+			mgr, err := notify.NewManager(list, notify.ManagerOptions{Recorder: service.Recorder{S: st}, Attempts: 1}) // the table says it all: no log
 			if err != nil {
 				return err
 			}
@@ -82,9 +82,9 @@ func newNotifyCommand(d *deps) *cobra.Command {
 					failed++
 					result = notifyTexts.failed.In(d.lang, r.Err)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%.1fs\n", r.Channel, r.Type, result, r.Duration.Seconds())
-				tw.Flush()
+				fmt.Fprintf(tw, "%s\t%s\t%.1fs\t%s\n", r.Channel, r.Type, r.Duration.Seconds(), result)
 			}
+			tw.Flush()
 			if failed > 0 {
 				return fmt.Errorf("%s", notifyTexts.summary.In(d.lang, failed, len(chans)))
 			}
