@@ -370,7 +370,7 @@ func TestServeHealthMetricsNotificationsAndReload(t *testing.T) {
 		t.Fatalf("stop: %v", err)
 	}
 	if k := sink.kinds(); len(k["stopped"]) != 1 {
-		t.Errorf("stopped messages: %v", k)
+		t.Errorf("stopped messages: %v\n%s", k, p.logs.String())
 	}
 	// No secret in any message or log line.
 	sink.mu.Lock()

@@ -293,19 +293,22 @@ func (m *Manager) Run(ctx context.Context, drain time.Duration) {
 		m.mu.Unlock()
 		return true
 	}
+	// Sends are not cut short when ctx ends (the "stopped" message is sent then): they
+	// get drain more, after which whatever is in flight is abandoned.
+	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHard()
+	stopTimer := context.AfterFunc(ctx, func() { time.AfterFunc(drain, cancelHard) })
+	defer stopTimer()
 	for {
-		for ctx.Err() == nil && send(ctx) {
+		for hard.Err() == nil && send(hard) {
+		}
+		if ctx.Err() != nil {
+			return // stopping, and the queue is empty (or the drain time is over)
 		}
 		select {
 		case <-m.wake:
-			continue
 		case <-ctx.Done():
 		}
-		break
-	}
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
-	defer cancel()
-	for dctx.Err() == nil && send(dctx) {
 	}
 }
 
