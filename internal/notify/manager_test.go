@@ -217,3 +217,48 @@ func TestFailKeepsCharactersWhole(t *testing.T) {
 		t.Errorf("error text not cut to 300 bytes: %d bytes", len(msg))
 	}
 }
+
+// slow takes a while to deliver and fails if its context ends first.
+type slow struct {
+	fake
+	started chan struct{}
+}
+
+func (s *slow) Send(ctx context.Context, m Message) error {
+	close(s.started)
+	select {
+	case <-time.After(200 * time.Millisecond):
+		return s.fake.Send(ctx, m)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// The "stopped" message is usually in flight when the service stops: it must arrive.
+func TestStoppingDoesNotCutOffAMessageInFlight(t *testing.T) {
+	s := &slow{fake: fake{name: "tg"}, started: make(chan struct{})}
+	m, _ := NewManager([]Notifier{s}, ManagerOptions{Sleep: noSleep})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { m.Run(ctx, 5*time.Second); close(done) }()
+	m.Notify(Message{Kind: Stopped})
+	<-s.started
+	cancel()
+	<-done
+	if got := s.messages(); len(got) != 1 {
+		t.Fatalf("delivered %d messages, want the one in flight", len(got))
+	}
+	// But a drain time that is over abandons it.
+	s2 := &slow{fake: fake{name: "tg"}, started: make(chan struct{})}
+	m2, _ := NewManager([]Notifier{s2}, ManagerOptions{Sleep: noSleep, Attempts: 1})
+	ctx2, cancel2 := context.WithCancel(t.Context())
+	done2 := make(chan struct{})
+	go func() { m2.Run(ctx2, 10*time.Millisecond); close(done2) }()
+	m2.Notify(Message{Kind: Stopped})
+	<-s2.started
+	cancel2()
+	<-done2
+	if got := s2.messages(); len(got) != 0 {
+		t.Fatalf("delivered after the drain time: %d", len(got))
+	}
+}
