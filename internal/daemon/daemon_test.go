@@ -714,3 +714,42 @@ func testutilCount(t *testing.T, m *Metrics, name string) uint64 {
 	t.Fatalf("no metric %s", name)
 	return 0
 }
+
+func TestDailyDigest(t *testing.T) {
+	e := newEnv(t, 1, true, emulator.Options{})
+	e.cfg.Notifications.Digest = "09:30"
+	e.cfg.Notifications.TimeZone = "Asia/Shanghai" // 01:30 UTC
+	e.start(t)
+	e.advance(t, start.Add(24*time.Hour)) // Monday 08:00 UTC to Tuesday 08:00 UTC
+	got := e.inbox.messages(notify.Digest, "")
+	if len(got) != 1 {
+		t.Fatalf("%d digests in a day, want 1", len(got))
+	}
+	if want := time.Date(2026, 3, 3, 1, 30, 0, 0, time.UTC); !got[0].Time.Equal(want) {
+		t.Errorf("digest at %v, want %v (09:30 in Shanghai)", got[0].Time, want)
+	}
+	for _, w := range []string{"3 accounts: 1 healthy, 0 degraded, 2 paused", e.cfg.Accounts[1].Name + ": AADSTS7000222"} {
+		if !strings.Contains(got[0].Text, w) {
+			t.Errorf("digest lacks %q:\n%s", w, got[0].Text)
+		}
+	}
+	rs := len(e.rounds(t, e.cfg.Accounts[0].Name))
+	if !strings.Contains(got[0].Text, fmt.Sprintf("Last 24 hours: %d rounds", rs+2-countAfter(e.rounds(t, e.cfg.Accounts[0].Name), got[0].Time))) {
+		t.Errorf("digest round count: %s (healthy account ran %d rounds in all)", got[0].Text, rs)
+	}
+	e.advance(t, start.Add(48*time.Hour))
+	if n := len(e.inbox.messages(notify.Digest, "")); n != 2 {
+		t.Errorf("%d digests in two days, want 2", n)
+	}
+}
+
+// countAfter counts the rounds that started after t.
+func countAfter(rs []store.Round, t time.Time) int {
+	n := 0
+	for _, r := range rs {
+		if r.Started.After(t) {
+			n++
+		}
+	}
+	return n
+}
