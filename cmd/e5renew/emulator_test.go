@@ -41,7 +41,7 @@ func TestEmulatorCommandWritesAUsableConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "e5renew.yaml")
 	ctx, cancel := context.WithCancel(context.Background())
-	out, done := run(t, ctx, "emulator", "--addr", "127.0.0.1:0", "--accounts", "6", "--broken", "--write-config", cfgPath, "--strict-rotation")
+	out, done := run(t, ctx, "emulator", "--addr", "127.0.0.1:0", "--accounts", "6", "--broken", "--write-config", cfgPath, "--strict-rotation", "--interval", "5s-20s")
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "Ctrl+C") {
 		if time.Now().After(deadline) {
@@ -59,6 +59,10 @@ func TestEmulatorCommandWritesAUsableConfig(t *testing.T) {
 	}
 	if len(cfg.Accounts) != 8 {
 		t.Fatalf("%d accounts, want 6 + 2 broken", len(cfg.Accounts))
+	}
+	// --interval: the accounts run every 5 to 20 seconds (allowed against the emulator).
+	if spec, err := cfg.Spec(&cfg.Accounts[0]); err != nil || spec.Interval().Min != 5*time.Second || spec.Interval().Max != 20*time.Second {
+		t.Errorf("schedule %v, %v; want every 5s-20s", spec, err)
 	}
 	kinds := map[string]int{}
 	ep, err := cfg.ResolveEndpoints(func(string) (string, bool) { return "", false })
@@ -113,6 +117,10 @@ func TestEmulatorRejectsBadRates(t *testing.T) {
 	_, done := run(t, context.Background(), "emulator", "--throttle-rate", "1.5")
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "between 0 and 1") {
 		t.Fatalf("bad rate: %v", err)
+	}
+	_, done = run(t, context.Background(), "emulator", "--interval", "20s-5s")
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "--interval") || !strings.Contains(err.Error(), "shorter duration first") {
+		t.Fatalf("bad interval: %v", err)
 	}
 }
 
