@@ -99,9 +99,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Post sends an HTTP request and returns the answer body when the status is 2xx; the
 // error never contains the URL (query strings carry keys). Channel packages use it.
 func Post(ctx context.Context, hc *http.Client, channel string, req *http.Request) ([]byte, error) {
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = HTTPClient(hc)
 	req = req.WithContext(ctx)
 	resp, err := hc.Do(req)
 	if err != nil {

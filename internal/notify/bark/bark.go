@@ -4,7 +4,6 @@
 package bark
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,8 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
 	"github.com/e5renew/e5renew/internal/secret"
@@ -83,8 +80,8 @@ func (c Config) endpoint() (server, key string, err error) {
 		server = strings.TrimRight(c.Server, "/")
 	}
 	if strings.Contains(k, "://") {
-		u, perr := url.Parse(k)
-		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, ok := notify.ParseHTTPURL(k)
+		if !ok {
 			return "", "", errors.New("device_key looks like a URL but is not a valid one: paste the key the Bark app shows, or its push URL such as https://api.day.app/KEY")
 		}
 		path := strings.Trim(u.Path, "/")
@@ -116,7 +113,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New(p+"device_key is malformed: copy the key from the Bark app again"))
 	}
 	if c.Server != "" {
-		if u, err := url.Parse(c.Server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if _, ok := notify.ParseHTTPURL(c.Server); !ok {
 			errs = append(errs, fmt.Errorf("%sserver %q is not an http(s) URL: write your Bark server such as %s (or leave it out)", p, c.Server, DefaultServer))
 		}
 	}
@@ -150,9 +147,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 		return nil, err
 	}
 	server, key, _ := c.endpoint()
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	return &notifier{c: c, server: server, key: key, hc: hc}, nil
 }
 
@@ -177,11 +172,11 @@ type answer struct {
 func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 	body := strings.TrimSpace(m.Text)
 	if body == "" {
-		body = oneLine(m.Title) // Bark needs a body
+		body = notify.OneLine(m.Title) // Bark needs a body
 	}
-	payload, err := marshal(request{
-		Title: oneLine(m.Title),
-		Body:  truncateBytes(body, maxBody),
+	payload, err := notify.JSON(request{
+		Title: notify.OneLine(m.Title),
+		Body:  notify.TruncateBytes(body, maxBody),
 		Group: n.c.group(),
 		URL:   m.URL,
 		Level: n.c.level(),
@@ -190,12 +185,7 @@ func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 	if err != nil {
 		return &notify.Error{Channel: n.Name(), Err: err}
 	}
-	req, err := http.NewRequest(http.MethodPost, n.server+"/"+url.PathEscape(n.key), bytes.NewReader(payload))
-	if err != nil {
-		return n.scrub(&notify.Error{Channel: n.Name(), Err: err})
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	raw, err := notify.Post(ctx, n.hc, n.Name(), req)
+	raw, err := notify.PostJSON(ctx, n.hc, n.Name(), n.server+"/"+url.PathEscape(n.key), payload)
 	var a answer
 	if err != nil {
 		// Bark answers failures with 4xx/5xx and {"code":400,"message":...}.
@@ -222,57 +212,7 @@ func hint(msg string) string {
 	return ""
 }
 
+// scrub removes the device key (bare, path-escaped and as configured) from an error's text.
 func (n *notifier) scrub(err error) error {
-	return scrubErr(err, n.key, url.PathEscape(n.key), strings.TrimSpace(n.c.DeviceKey.Reveal()))
-}
-
-func scrubErr(err error, secrets ...string) error {
-	clean := func(s string) string {
-		for _, x := range secrets {
-			if x != "" {
-				s = strings.ReplaceAll(s, x, "[redacted]")
-			}
-		}
-		return s
-	}
-	var e *notify.Error
-	if errors.As(err, &e) {
-		e.Answer = clean(e.Answer)
-		if e.Err != nil {
-			if m := e.Err.Error(); clean(m) != m {
-				e.Err = errors.New(clean(m))
-			}
-		}
-		return err
-	}
-	if m := err.Error(); clean(m) != m {
-		return errors.New(clean(m))
-	}
-	return err
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ell = "…"
-	cut := n - len(ell)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strings.TrimRight(s[:cut], " \n") + ell
-}
-
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	return notify.Redact(err, n.key, url.PathEscape(n.key), strings.TrimSpace(n.c.DeviceKey.Reveal()))
 }

@@ -2,45 +2,17 @@ package bark
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/e5renew/e5renew/internal/notify"
+	"github.com/e5renew/e5renew/internal/notify/notifytest"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
 const key = "ynJ5Ft4atkMkWeo2PAvFhF"
-
-type seen struct {
-	Method, Path, RawQuery, ContentType string
-	Body                                map[string]any
-}
-
-func fake(t *testing.T, status int, answer string) (*httptest.Server, func() []seen) {
-	t.Helper()
-	var mu sync.Mutex
-	var got []seen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body)
-		var body map[string]any
-		if err := json.Unmarshal(raw, &body); err != nil {
-			t.Errorf("body is not JSON: %v: %s", err, raw)
-		}
-		mu.Lock()
-		got = append(got, seen{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type"), body})
-		mu.Unlock()
-		w.WriteHeader(status)
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []seen { mu.Lock(); defer mu.Unlock(); return append([]seen(nil), got...) }
-}
 
 const ok = `{"code":200,"message":"success","timestamp":1740816000}`
 
@@ -62,7 +34,7 @@ var msg = notify.Message{
 }
 
 func TestSend(t *testing.T) {
-	srv, got := fake(t, 200, ok)
+	srv := notifytest.NewServer(t, 200, ok)
 	n := newNotifier(t, Config{Server: srv.URL + "/", DeviceKey: key, Level: "timesensitive"})
 	if n.Name() != "bark" || n.Type() != "bark" {
 		t.Fatalf("name %q type %q", n.Name(), n.Type())
@@ -70,7 +42,7 @@ func TestSend(t *testing.T) {
 	if err := n.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	r := got()[0]
+	r := srv.Requests()[0]
 	if r.Method != http.MethodPost || r.Path != "/"+key || r.RawQuery != "" || r.ContentType != "application/json; charset=utf-8" {
 		t.Errorf("request %s %s?%s (%s)", r.Method, r.Path, r.RawQuery, r.ContentType)
 	}
@@ -81,7 +53,7 @@ func TestSend(t *testing.T) {
 }
 
 func TestPushURLForms(t *testing.T) {
-	srv, got := fake(t, 200, ok)
+	srv := notifytest.NewServer(t, 200, ok)
 	// Office365Auto's url_bark: the server comes from the URL.
 	n := newNotifier(t, Config{DeviceKey: secret.String(srv.URL + "/" + key), Group: "office", Sound: "alarm"})
 	if err := n.Send(context.Background(), notify.Message{Title: "只有标题"}); err != nil {
@@ -92,7 +64,7 @@ func TestPushURLForms(t *testing.T) {
 	if err := n.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	reqs := got()
+	reqs := srv.Requests()
 	if reqs[0].Path != "/"+key || reqs[1].Path != "/bark/"+key {
 		t.Errorf("paths %q %q", reqs[0].Path, reqs[1].Path)
 	}
@@ -108,13 +80,13 @@ func TestPushURLForms(t *testing.T) {
 }
 
 func TestTruncatesBodyNotTitle(t *testing.T) {
-	srv, got := fake(t, 200, ok)
+	srv := notifytest.NewServer(t, 200, ok)
 	n := newNotifier(t, Config{Server: srv.URL, DeviceKey: key})
 	title := "标题完整 " + strings.Repeat("题", 40)
 	if err := n.Send(context.Background(), notify.Message{Title: title, Text: strings.Repeat("续订失败。", 1000)}); err != nil {
 		t.Fatal(err)
 	}
-	b := got()[0].Body
+	b := srv.Requests()[0].Body
 	body := b["body"].(string)
 	if b["title"] != title || len(body) > maxBody || len(body) < maxBody-4 || !strings.HasSuffix(body, "…") {
 		t.Errorf("title %q, body of %d bytes", b["title"], len(body))
@@ -122,7 +94,7 @@ func TestTruncatesBodyNotTitle(t *testing.T) {
 }
 
 func TestErrorAnswers(t *testing.T) {
-	srv, _ := fake(t, 400, `{"code":400,"message":"failed to get device token: failed to get [`+key+`] device token from database","timestamp":1}`)
+	srv := notifytest.NewServer(t, 400, `{"code":400,"message":"failed to get device token: failed to get [`+key+`] device token from database","timestamp":1}`)
 	err := newNotifier(t, Config{Server: srv.URL, DeviceKey: key}).Send(context.Background(), msg)
 	if err == nil || !strings.Contains(err.Error(), "HTTP 400: failed to get device token") || !strings.Contains(err.Error(), "copy the key from the Bark app again") {
 		t.Fatalf("error %v", err)
@@ -131,7 +103,7 @@ func TestErrorAnswers(t *testing.T) {
 		t.Errorf("error leaks the key: %v", err)
 	}
 
-	srv, _ = fake(t, 200, `{"code":500,"message":"push failed: BadDeviceToken"}`)
+	srv = notifytest.NewServer(t, 200, `{"code":500,"message":"push failed: BadDeviceToken"}`)
 	err = newNotifier(t, Config{Server: srv.URL, DeviceKey: key}).Send(context.Background(), msg)
 	if err == nil || !strings.Contains(err.Error(), "code 500: push failed: BadDeviceToken") {
 		t.Fatalf("error %v", err)

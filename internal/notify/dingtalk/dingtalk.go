@@ -6,7 +6,6 @@
 package dingtalk
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -19,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
 	"github.com/e5renew/e5renew/internal/secret"
@@ -60,8 +58,8 @@ func (c Config) endpoint() (base, token string, err error) {
 	t := strings.TrimSpace(c.AccessToken.Reveal())
 	base = DefaultBaseURL
 	if strings.Contains(t, "://") {
-		u, perr := url.Parse(t)
-		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, ok := notify.ParseHTTPURL(t)
+		if !ok {
 			return "", "", errors.New("access_token looks like a URL but is not a valid one: paste the robot's webhook URL (https://oapi.dingtalk.com/robot/send?access_token=...) or just its access_token")
 		}
 		t = u.Query().Get("access_token")
@@ -91,7 +89,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New(p+"secret is malformed: copy the signing secret (加签, it starts with SEC) again, without spaces"))
 	}
 	if c.BaseURL != "" {
-		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if _, ok := notify.ParseHTTPURL(c.BaseURL); !ok {
 			errs = append(errs, fmt.Errorf("%sbase_url %q is not an http(s) URL: write the API base such as %s (or leave it out)", p, c.BaseURL, DefaultBaseURL))
 		}
 	}
@@ -115,9 +113,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 		return nil, err
 	}
 	base, token, _ := c.endpoint()
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	return &notifier{c: c, base: base, token: token, secret: strings.TrimSpace(c.Secret.Reveal()), hc: hc, now: time.Now}, nil
 }
 
@@ -148,8 +144,8 @@ func sign(secret string, ms int64) string {
 
 // Send delivers m.
 func (n *notifier) Send(ctx context.Context, m notify.Message) error {
-	title := oneLine(m.Title)
-	payload, err := marshal(request{MsgType: "markdown", Markdown: markdown{Title: title, Text: format(m, title)}})
+	title := notify.OneLine(m.Title)
+	payload, err := notify.JSON(request{MsgType: "markdown", Markdown: markdown{Title: title, Text: format(m, title)}})
 	if err != nil {
 		return &notify.Error{Channel: n.Name(), Err: err}
 	}
@@ -159,12 +155,7 @@ func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 		q.Set("timestamp", strconv.FormatInt(ms, 10))
 		q.Set("sign", sign(n.secret, ms)) // Encode escapes + / = in the base64
 	}
-	req, err := http.NewRequest(http.MethodPost, n.base+"/robot/send?"+q.Encode(), bytes.NewReader(payload))
-	if err != nil {
-		return n.scrub(&notify.Error{Channel: n.Name(), Err: err})
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	raw, err := notify.Post(ctx, n.hc, n.Name(), req)
+	raw, err := notify.PostJSON(ctx, n.hc, n.Name(), n.base+"/robot/send?"+q.Encode(), payload)
 	if err != nil {
 		return n.scrub(err)
 	}
@@ -193,33 +184,10 @@ func hint(code int, msg string) string {
 	return ""
 }
 
+// scrub removes the access token and the signing secret (bare and query-escaped) and
+// the configured access_token (possibly a whole webhook URL) from an error's text.
 func (n *notifier) scrub(err error) error {
-	return scrubErr(err, n.token, url.QueryEscape(n.token), n.secret, url.QueryEscape(n.secret), strings.TrimSpace(n.c.AccessToken.Reveal()))
-}
-
-func scrubErr(err error, secrets ...string) error {
-	clean := func(s string) string {
-		for _, x := range secrets {
-			if x != "" {
-				s = strings.ReplaceAll(s, x, "[redacted]")
-			}
-		}
-		return s
-	}
-	var e *notify.Error
-	if errors.As(err, &e) {
-		e.Answer = clean(e.Answer)
-		if e.Err != nil {
-			if m := e.Err.Error(); clean(m) != m {
-				e.Err = errors.New(clean(m))
-			}
-		}
-		return err
-	}
-	if m := err.Error(); clean(m) != m {
-		return errors.New(clean(m))
-	}
-	return err
+	return notify.Redact(err, n.token, url.QueryEscape(n.token), n.secret, url.QueryEscape(n.secret), strings.TrimSpace(n.c.AccessToken.Reveal()))
 }
 
 // format renders the markdown text: the title as a heading, the body with hard line
@@ -235,7 +203,7 @@ func format(m notify.Message, title string) string {
 	if body == "" {
 		return head + tail
 	}
-	body = truncateBytes(hardBreaks(body), maxText-len(head)-len(tail)-len("\n\n"))
+	body = notify.TruncateBytes(hardBreaks(body), maxText-len(head)-len(tail)-len("\n\n"))
 	return head + "\n\n" + body + tail
 }
 
@@ -248,33 +216,4 @@ func hardBreaks(s string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ell = "…"
-	if n < len(ell) {
-		return ""
-	}
-	cut := n - len(ell)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strings.TrimRight(s[:cut], " \n") + ell
-}
-
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

@@ -5,18 +5,16 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/e5renew/e5renew/internal/notify"
+	"github.com/e5renew/e5renew/internal/notify/notifytest"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
@@ -24,32 +22,6 @@ const (
 	token     = "b7e1c4f0d2a94e6f8a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f"
 	signature = "SEC0f2c6b1e9a8d7c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b"
 )
-
-type seen struct {
-	Method, Path, RawQuery, ContentType string
-	Query                               url.Values
-	Body                                map[string]any
-}
-
-func fake(t *testing.T, status int, answer string) (*httptest.Server, func() []seen) {
-	t.Helper()
-	var mu sync.Mutex
-	var got []seen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body)
-		var body map[string]any
-		if err := json.Unmarshal(raw, &body); err != nil {
-			t.Errorf("body is not JSON: %v: %s", err, raw)
-		}
-		mu.Lock()
-		got = append(got, seen{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type"), r.URL.Query(), body})
-		mu.Unlock()
-		w.WriteHeader(status)
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []seen { mu.Lock(); defer mu.Unlock(); return append([]seen(nil), got...) }
-}
 
 func newNotifier(t *testing.T, c Config, now time.Time) notify.Notifier {
 	t.Helper()
@@ -86,7 +58,7 @@ func TestSendSigned(t *testing.T) {
 	if len(ts) != 13 {
 		t.Fatalf("timestamp %s is not in milliseconds", ts)
 	}
-	srv, got := fake(t, 200, `{"errcode":0,"errmsg":"ok"}`)
+	srv := notifytest.NewServer(t, 200, `{"errcode":0,"errmsg":"ok"}`)
 	n := newNotifier(t, Config{BaseURL: srv.URL, AccessToken: token, Secret: signature}, now)
 	if n.Name() != "dingtalk" || n.Type() != "dingtalk" {
 		t.Fatalf("name %q type %q", n.Name(), n.Type())
@@ -94,7 +66,7 @@ func TestSendSigned(t *testing.T) {
 	if err := n.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	r := got()[0]
+	r := srv.Requests()[0]
 	if r.Method != http.MethodPost || r.Path != "/robot/send" || r.ContentType != "application/json; charset=utf-8" {
 		t.Errorf("request %s %s (%s)", r.Method, r.Path, r.ContentType)
 	}
@@ -114,14 +86,14 @@ func TestSendSigned(t *testing.T) {
 }
 
 func TestSendUnsignedFromWebhookURL(t *testing.T) {
-	srv, got := fake(t, 200, `{"errcode":0,"errmsg":"ok"}`)
+	srv := notifytest.NewServer(t, 200, `{"errcode":0,"errmsg":"ok"}`)
 	n := newNotifier(t, Config{Name: "钉钉群", AccessToken: secret.String(srv.URL + "/robot/send?access_token=" + token)}, time.Now())
 	m := msg
 	m.Markdown = "**刷新令牌已失效**\n- 运行 `e5renew login alice`"
 	if err := n.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	r := got()[0]
+	r := srv.Requests()[0]
 	if r.Path != "/robot/send" || r.RawQuery != "access_token="+token {
 		t.Errorf("request %s?%s", r.Path, r.RawQuery)
 	}
@@ -132,13 +104,13 @@ func TestSendUnsignedFromWebhookURL(t *testing.T) {
 }
 
 func TestTruncatesBodyNotTitle(t *testing.T) {
-	srv, got := fake(t, 200, `{"errcode":0,"errmsg":"ok"}`)
+	srv := notifytest.NewServer(t, 200, `{"errcode":0,"errmsg":"ok"}`)
 	n := newNotifier(t, Config{BaseURL: srv.URL, AccessToken: token}, time.Now())
 	title := "标题完整 " + strings.Repeat("题", 30)
 	if err := n.Send(context.Background(), notify.Message{Title: title, Text: strings.Repeat("续订失败。\n", 3000)}); err != nil {
 		t.Fatal(err)
 	}
-	md := got()[0].Body["markdown"].(map[string]any)
+	md := srv.Requests()[0].Body["markdown"].(map[string]any)
 	text := md["text"].(string)
 	if md["title"] != title || !strings.HasPrefix(text, "#### "+title+"\n\n续订失败。  \n") || !strings.HasSuffix(text, "…") || len(text) > maxText {
 		t.Errorf("title %q, text of %d bytes ending %q", md["title"], len(text), text[len(text)-30:])
@@ -153,14 +125,14 @@ func TestErrorAnswers(t *testing.T) {
 		{`{"errcode":460101,"errmsg":"message too long, exceed 20000 bytes"}`, "exceed 20000 bytes"},
 		{`{"errmsg":"no code"}`, "no code"},
 	} {
-		srv, _ := fake(t, 200, tc.answer)
+		srv := notifytest.NewServer(t, 200, tc.answer)
 		err := newNotifier(t, Config{BaseURL: srv.URL, AccessToken: token, Secret: signature}, time.Now()).Send(context.Background(), msg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("answer %s: error %v", tc.answer, err)
 		}
 	}
 
-	srv, _ := fake(t, 200, `{"errcode":300001,"errmsg":"access_token=`+token+` is not exist"}`)
+	srv := notifytest.NewServer(t, 200, `{"errcode":300001,"errmsg":"access_token=`+token+` is not exist"}`)
 	err := newNotifier(t, Config{BaseURL: srv.URL, AccessToken: token}, time.Now()).Send(context.Background(), msg)
 	if err == nil || strings.Contains(err.Error(), token) {
 		t.Errorf("error %v leaks the token", err)

@@ -13,9 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
@@ -48,7 +46,7 @@ func (c Config) Validate() error {
 	raw := strings.TrimSpace(c.WebhookURL.Reveal())
 	if raw == "" {
 		bad("webhook_url is required: the webhook's URL (channel settings → Integrations → Webhooks → Copy Webhook URL), https://discord.com/api/webhooks/<id>/<token>")
-	} else if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	} else if u, ok := notify.ParseHTTPURL(raw); !ok {
 		bad("webhook_url is malformed: it must be an http(s) URL such as https://discord.com/api/webhooks/<id>/<token>")
 	} else if isDiscordHost(u.Hostname()) && !isWebhookPath(u.Path) {
 		bad("webhook_url is not a webhook URL: the path must be /api/webhooks/<id>/<token>")
@@ -95,9 +93,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	if c.Name == "" {
 		c.Name = Type
 	}
@@ -158,7 +154,7 @@ func content(m notify.Message) string {
 		head += "\n"
 	}
 	room := maxContent - utf8.RuneCountInString(head) - utf8.RuneCountInString(link)
-	return head + truncate(body, room) + link
+	return head + notify.TruncateRunes(body, room) + link
 }
 
 // escape backslash-escapes Discord Markdown in plain text: the inline markers anywhere,
@@ -179,16 +175,4 @@ func escape(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// truncate cuts s to at most n characters, marking the cut with "…".
-func truncate(s string, n int) string {
-	if n < 1 {
-		return ""
-	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

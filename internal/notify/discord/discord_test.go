@@ -2,8 +2,6 @@ package discord
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -13,35 +11,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
+	"github.com/e5renew/e5renew/internal/notify/notifytest"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
 const hookToken = "Xq9-secretWebhookToken_abc123"
-
-type captured struct {
-	method, path, query, contentType string
-	body                             map[string]any
-}
-
-func fake(t *testing.T, status int, answer string) (*httptest.Server, *captured) {
-	t.Helper()
-	got := &captured{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got.method, got.path, got.query = r.Method, r.URL.Path, r.URL.RawQuery
-		got.contentType = r.Header.Get("Content-Type")
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &got.body); err != nil {
-			t.Errorf("body is not JSON: %v: %s", err, b)
-		}
-		if answer != "" {
-			w.Header().Set("Content-Type", "application/json")
-		}
-		w.WriteHeader(status)
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, got
-}
 
 func hook(srv *httptest.Server) secret.String {
 	return secret.String(srv.URL + "/api/webhooks/1234567890/" + hookToken)
@@ -60,27 +34,28 @@ func msg() notify.Message {
 }
 
 func TestSend(t *testing.T) {
-	srv, got := fake(t, http.StatusNoContent, "")
-	n, err := New(Config{WebhookURL: hook(srv), Username: "e5renew"}, nil)
+	srv := notifytest.NewServer(t, http.StatusNoContent, "")
+	n, err := New(Config{WebhookURL: hook(srv.Server), Username: "e5renew"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := n.Send(context.Background(), msg()); err != nil {
 		t.Fatal(err)
 	}
-	if got.method != "POST" || got.path != "/api/webhooks/1234567890/"+hookToken || got.query != "" {
-		t.Errorf("request = %s %s?%s", got.method, got.path, got.query)
+	got := srv.Last()
+	if got.Method != "POST" || got.Path != "/api/webhooks/1234567890/"+hookToken || got.RawQuery != "" {
+		t.Errorf("request = %s %s?%s", got.Method, got.Path, got.RawQuery)
 	}
-	if got.contentType != "application/json" {
-		t.Errorf("Content-Type = %q", got.contentType)
+	if got.ContentType != "application/json" {
+		t.Errorf("Content-Type = %q", got.ContentType)
 	}
 	want := map[string]any{
 		"content":          "**账号 alice\\_1 需要处理**\n**刷新令牌已失效。**\n请重新登录。\nhttps://e5.example.com/accounts/alice",
 		"username":         "e5renew",
 		"allowed_mentions": map[string]any{"parse": []any{}},
 	}
-	if !reflect.DeepEqual(got.body, want) {
-		t.Errorf("body =\n%#v\nwant\n%#v", got.body, want)
+	if !reflect.DeepEqual(got.Body, want) {
+		t.Errorf("body =\n%#v\nwant\n%#v", got.Body, want)
 	}
 	if n.Name() != "discord" || n.Type() != "discord" {
 		t.Errorf("Name/Type = %q/%q", n.Name(), n.Type())
@@ -88,38 +63,40 @@ func TestSend(t *testing.T) {
 }
 
 func TestSendPlainTextWith200AndQuery(t *testing.T) {
-	srv, got := fake(t, http.StatusOK, `{"id":"1","content":"x"}`)
+	srv := notifytest.NewServer(t, http.StatusOK, `{"id":"1","content":"x"}`)
 	m := msg()
 	m.Markdown = ""
 	m.URL = ""
-	n, err := New(Config{Name: "dc", WebhookURL: hook(srv) + "?wait=true"}, nil)
+	n, err := New(Config{Name: "dc", WebhookURL: hook(srv.Server) + "?wait=true"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := n.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	if got.query != "wait=true" {
-		t.Errorf("query = %q", got.query)
+	got := srv.Last()
+	if got.RawQuery != "wait=true" {
+		t.Errorf("query = %q", got.RawQuery)
 	}
 	want := "**账号 alice\\_1 需要处理**\n刷新令牌已失效。\n\\- 请重新登录 \\*现在\\*"
-	if got.body["content"] != want {
-		t.Errorf("content = %q, want %q", got.body["content"], want)
+	if got.Body["content"] != want {
+		t.Errorf("content = %q, want %q", got.Body["content"], want)
 	}
-	if _, ok := got.body["username"]; ok {
+	if _, ok := got.Body["username"]; ok {
 		t.Error("username sent though not configured")
 	}
 }
 
 func TestTruncatesTo2000(t *testing.T) {
-	srv, got := fake(t, http.StatusNoContent, "")
+	srv := notifytest.NewServer(t, http.StatusNoContent, "")
 	m := msg()
 	m.Markdown = strings.Repeat("长", 5000)
-	n, _ := New(Config{WebhookURL: hook(srv)}, nil)
+	n, _ := New(Config{WebhookURL: hook(srv.Server)}, nil)
 	if err := n.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	c := got.body["content"].(string)
+	got := srv.Last()
+	c := got.Body["content"].(string)
 	if utf8.RuneCountInString(c) != maxContent {
 		t.Errorf("content has %d characters, want %d", utf8.RuneCountInString(c), maxContent)
 	}
@@ -129,8 +106,8 @@ func TestTruncatesTo2000(t *testing.T) {
 }
 
 func TestServiceError(t *testing.T) {
-	srv, _ := fake(t, http.StatusUnauthorized, `{"message": "Invalid Webhook Token", "code": 50027}`)
-	n, _ := New(Config{WebhookURL: hook(srv)}, nil)
+	srv := notifytest.NewServer(t, http.StatusUnauthorized, `{"message": "Invalid Webhook Token", "code": 50027}`)
+	n, _ := New(Config{WebhookURL: hook(srv.Server)}, nil)
 	err := n.Send(context.Background(), msg())
 	if err == nil {
 		t.Fatal("no error")

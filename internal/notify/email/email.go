@@ -415,7 +415,7 @@ func (n *notifier) compose(m notify.Message) ([]byte, error) {
 // subject Q-encodes the title (UTF-8) as one logical line, folded between encoded words
 // (and before the first when "Subject: " and it would pass 78 characters).
 func subject(title string) string {
-	title = strings.Join(strings.Fields(title), " ")
+	title = notify.OneLine(title)
 	s := mime.QEncoding.Encode("UTF-8", title)
 	if s == title { // plain ASCII: fold at spaces
 		var b strings.Builder

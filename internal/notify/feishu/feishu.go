@@ -7,7 +7,6 @@
 package feishu
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -20,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
 	"github.com/e5renew/e5renew/internal/secret"
@@ -85,8 +83,8 @@ func (c Config) endpoint() (base, token string, err error) {
 		base = LarkBaseURL
 	}
 	if strings.Contains(t, "://") {
-		u, perr := url.Parse(t)
-		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, ok := notify.ParseHTTPURL(t)
+		if !ok {
 			return "", "", errors.New("token looks like a URL but is not a valid one: paste the bot's webhook URL (https://open.feishu.cn/open-apis/bot/v2/hook/...) or just its last part")
 		}
 		i := strings.Index(u.Path, hookPath)
@@ -117,7 +115,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New(p+"secret is malformed: copy the signing secret (签名校验) again, without spaces"))
 	}
 	if c.BaseURL != "" {
-		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if _, ok := notify.ParseHTTPURL(c.BaseURL); !ok {
 			errs = append(errs, fmt.Errorf("%sbase_url %q is not an http(s) URL: write %s, %s or your proxy (or leave it out)", p, c.BaseURL, DefaultBaseURL, LarkBaseURL))
 		}
 	}
@@ -146,9 +144,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 		return nil, err
 	}
 	base, token, _ := c.endpoint()
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	return &notifier{c: c, base: base, token: token, secret: strings.TrimSpace(c.Secret.Reveal()), hc: hc, now: time.Now}, nil
 }
 
@@ -195,7 +191,7 @@ func sign(secret string, sec int64) string {
 // Send delivers m.
 func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 	var body request
-	title := oneLine(m.Title)
+	title := notify.OneLine(m.Title)
 	text := strings.TrimSpace(m.Text)
 	if n.c.format() == FormatText {
 		body.MsgType = FormatText
@@ -204,7 +200,7 @@ func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 		body.MsgType = FormatPost
 		var paras [][]element
 		if text != "" {
-			paras = append(paras, []element{{Tag: "text", Text: truncateBytes(text, maxText-len(title)-len(m.URL))}})
+			paras = append(paras, []element{{Tag: "text", Text: notify.TruncateBytes(text, maxText-len(title)-len(m.URL))}})
 		}
 		if m.URL != "" {
 			paras = append(paras, []element{{Tag: "a", Text: m.URL, Href: m.URL}})
@@ -219,16 +215,11 @@ func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 		body.Timestamp = strconv.FormatInt(sec, 10)
 		body.Sign = sign(n.secret, sec)
 	}
-	payload, err := marshal(body)
+	payload, err := notify.JSON(body)
 	if err != nil {
 		return &notify.Error{Channel: n.Name(), Err: err}
 	}
-	req, err := http.NewRequest(http.MethodPost, n.base+hookPath+url.PathEscape(n.token), bytes.NewReader(payload))
-	if err != nil {
-		return n.scrub(&notify.Error{Channel: n.Name(), Err: err})
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	raw, err := notify.Post(ctx, n.hc, n.Name(), req)
+	raw, err := notify.PostJSON(ctx, n.hc, n.Name(), n.base+hookPath+url.PathEscape(n.token), payload)
 	var a answer
 	if err != nil {
 		// Some failures come with 4xx and the usual {"code":...,"msg":...}.
@@ -263,33 +254,10 @@ func hint(code int, msg string) string {
 	return ""
 }
 
+// scrub removes the hook token (bare and path-escaped), the signing secret and the
+// configured token (possibly a whole webhook URL) from an error's text.
 func (n *notifier) scrub(err error) error {
-	return scrubErr(err, n.token, url.PathEscape(n.token), n.secret, strings.TrimSpace(n.c.Token.Reveal()))
-}
-
-func scrubErr(err error, secrets ...string) error {
-	clean := func(s string) string {
-		for _, x := range secrets {
-			if x != "" {
-				s = strings.ReplaceAll(s, x, "[redacted]")
-			}
-		}
-		return s
-	}
-	var e *notify.Error
-	if errors.As(err, &e) {
-		e.Answer = clean(e.Answer)
-		if e.Err != nil {
-			if m := e.Err.Error(); clean(m) != m {
-				e.Err = errors.New(clean(m))
-			}
-		}
-		return err
-	}
-	if m := err.Error(); clean(m) != m {
-		return errors.New(clean(m))
-	}
-	return err
+	return notify.Redact(err, n.token, url.PathEscape(n.token), n.secret, strings.TrimSpace(n.c.Token.Reveal()))
 }
 
 func plainText(title, text, link string) string {
@@ -300,34 +268,5 @@ func plainText(title, text, link string) string {
 	if text == "" {
 		return title + tail
 	}
-	return title + "\n\n" + truncateBytes(text, maxText-len(title)-len(tail)) + tail
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ell = "…"
-	if n < len(ell) {
-		return ""
-	}
-	cut := n - len(ell)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strings.TrimRight(s[:cut], " \n") + ell
-}
-
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	return title + "\n\n" + notify.TruncateBytes(text, maxText-len(title)-len(tail)) + tail
 }

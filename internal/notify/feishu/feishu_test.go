@@ -5,17 +5,15 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/e5renew/e5renew/internal/notify"
+	"github.com/e5renew/e5renew/internal/notify/notifytest"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
@@ -23,31 +21,6 @@ const (
 	token      = "5e3d587e-d78e-4a07-bd07-265f269f86fd"
 	signSecret = "nIMtb7r3N9pkXyXdtAbx6e"
 )
-
-type seen struct {
-	Method, Path, RawQuery, ContentType string
-	Body                                map[string]any
-}
-
-func fake(t *testing.T, status int, answer string) (*httptest.Server, func() []seen) {
-	t.Helper()
-	var mu sync.Mutex
-	var got []seen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body)
-		var body map[string]any
-		if err := json.Unmarshal(raw, &body); err != nil {
-			t.Errorf("body is not JSON: %v: %s", err, raw)
-		}
-		mu.Lock()
-		got = append(got, seen{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type"), body})
-		mu.Unlock()
-		w.WriteHeader(status)
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []seen { mu.Lock(); defer mu.Unlock(); return append([]seen(nil), got...) }
-}
 
 func newNotifier(t *testing.T, c Config, now time.Time) notify.Notifier {
 	t.Helper()
@@ -76,7 +49,7 @@ var msg = notify.Message{
 
 func TestSendPostSigned(t *testing.T) {
 	now := time.Date(2025, 3, 1, 8, 0, 0, 999e6, time.UTC)
-	srv, got := fake(t, 200, `{"code":0,"data":{},"msg":"success"}`)
+	srv := notifytest.NewServer(t, 200, `{"code":0,"data":{},"msg":"success"}`)
 	n := newNotifier(t, Config{BaseURL: srv.URL, Token: token, Secret: signSecret}, now)
 	if n.Name() != "feishu" || n.Type() != "feishu" {
 		t.Fatalf("name %q type %q", n.Name(), n.Type())
@@ -84,7 +57,7 @@ func TestSendPostSigned(t *testing.T) {
 	if err := n.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	r := got()[0]
+	r := srv.Requests()[0]
 	if r.Method != http.MethodPost || r.Path != "/open-apis/bot/v2/hook/"+token || r.RawQuery != "" || r.ContentType != "application/json; charset=utf-8" {
 		t.Errorf("request %s %s?%s (%s)", r.Method, r.Path, r.RawQuery, r.ContentType)
 	}
@@ -117,12 +90,12 @@ func TestSendPostSigned(t *testing.T) {
 }
 
 func TestSendTextUnsignedFromWebhookURL(t *testing.T) {
-	srv, got := fake(t, 200, `{"Extra":null,"StatusCode":0,"StatusMessage":"success"}`)
+	srv := notifytest.NewServer(t, 200, `{"Extra":null,"StatusCode":0,"StatusMessage":"success"}`)
 	n := newNotifier(t, Config{Token: secret.String(srv.URL + "/open-apis/bot/v2/hook/" + token), Format: "text"}, time.Now())
 	if err := n.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	r := got()[0]
+	r := srv.Requests()[0]
 	if r.Path != "/open-apis/bot/v2/hook/"+token {
 		t.Errorf("path %s", r.Path)
 	}
@@ -148,13 +121,13 @@ func TestLarkBase(t *testing.T) {
 }
 
 func TestTruncatesBodyNotTitle(t *testing.T) {
-	srv, got := fake(t, 200, `{"code":0,"msg":"success"}`)
+	srv := notifytest.NewServer(t, 200, `{"code":0,"msg":"success"}`)
 	n := newNotifier(t, Config{BaseURL: srv.URL, Token: token}, time.Now())
 	title := "标题完整 " + strings.Repeat("题", 30)
 	if err := n.Send(context.Background(), notify.Message{Title: title, Text: strings.Repeat("续订失败。", 3000)}); err != nil {
 		t.Fatal(err)
 	}
-	p := got()[0].Body["content"].(map[string]any)["post"].(map[string]any)["zh_cn"].(map[string]any)
+	p := srv.Requests()[0].Body["content"].(map[string]any)["post"].(map[string]any)["zh_cn"].(map[string]any)
 	text := p["content"].([]any)[0].([]any)[0].(map[string]any)["text"].(string)
 	if p["title"] != title || len(text) > maxText || !strings.HasSuffix(text, "…") {
 		t.Errorf("title %q, text of %d bytes", p["title"], len(text))
@@ -173,13 +146,13 @@ func TestErrorAnswers(t *testing.T) {
 		{200, `{"StatusCode":19001,"StatusMessage":"param invalid"}`, "StatusCode 19001: param invalid", ""},
 		{200, `ok`, "ok", ""},
 	} {
-		srv, _ := fake(t, tc.status, tc.answer)
+		srv := notifytest.NewServer(t, tc.status, tc.answer)
 		err := newNotifier(t, Config{BaseURL: srv.URL, Token: token, Secret: signSecret}, time.Now()).Send(context.Background(), msg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.hint) {
 			t.Errorf("answer %s: error %v", tc.answer, err)
 		}
 	}
-	srv, _ := fake(t, 404, `{"code":19001,"msg":"token `+token+` invalid"}`)
+	srv := notifytest.NewServer(t, 404, `{"code":19001,"msg":"token `+token+` invalid"}`)
 	err := newNotifier(t, Config{BaseURL: srv.URL, Token: token}, time.Now()).Send(context.Background(), msg)
 	if err == nil || strings.Contains(err.Error(), token) {
 		t.Errorf("error %v leaks the token", err)

@@ -14,10 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
@@ -90,8 +88,8 @@ func checkBaseURL(s string) error {
 	if s == "" {
 		return nil
 	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := notify.ParseHTTPURL(s)
+	if !ok {
 		return fmt.Errorf("is malformed: use an http(s) URL such as %s", DefaultBaseURL)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
@@ -113,9 +111,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	if c.Name == "" {
 		c.Name = Type
 	}
@@ -183,16 +179,7 @@ func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 
 // scrub removes the token from an error's text, should the service ever echo it.
 func (n *notifier) scrub(err error) error {
-	var e *notify.Error
-	tok := strings.TrimSpace(n.c.Token.Reveal())
-	if tok == "" || !errors.As(err, &e) {
-		return err
-	}
-	e.Answer = strings.ReplaceAll(e.Answer, tok, "[redacted]")
-	if e.Err != nil && strings.Contains(e.Err.Error(), tok) {
-		e.Err = errors.New(strings.ReplaceAll(e.Err.Error(), tok, "[redacted]"))
-	}
-	return e
+	return notify.Redact(err, strings.TrimSpace(n.c.Token.Reveal()))
 }
 
 // format picks the template and builds the content: Markdown when configured and the
@@ -203,23 +190,11 @@ func format(template string, m notify.Message) (string, string) {
 		if m.URL != "" {
 			link = "\n\n[" + m.URL + "](" + m.URL + ")"
 		}
-		return "markdown", truncate(m.Markdown, maxContent-utf8.RuneCountInString(link)) + link
+		return "markdown", notify.TruncateRunes(m.Markdown, maxContent-utf8.RuneCountInString(link)) + link
 	}
 	link := ""
 	if m.URL != "" {
 		link = "\n\n" + m.URL
 	}
-	return "txt", truncate(m.Text, maxContent-utf8.RuneCountInString(link)) + link
-}
-
-// truncate cuts s to at most n characters, marking the cut with "…".
-func truncate(s string, n int) string {
-	if n < 1 {
-		return ""
-	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	return "txt", notify.TruncateRunes(m.Text, maxContent-utf8.RuneCountInString(link)) + link
 }

@@ -2,8 +2,6 @@ package pushplus
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,31 +10,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
+	"github.com/e5renew/e5renew/internal/notify/notifytest"
 )
 
 const token = "0123456789abcdef0123456789abcdef"
-
-type captured struct {
-	method, path, query, contentType string
-	body                             map[string]any
-}
-
-func fake(t *testing.T, answer string) (*httptest.Server, *captured) {
-	t.Helper()
-	got := &captured{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got.method, got.path, got.query = r.Method, r.URL.Path, r.URL.RawQuery
-		got.contentType = r.Header.Get("Content-Type")
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &got.body); err != nil {
-			t.Errorf("body is not JSON: %v: %s", err, b)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, got
-}
 
 func newN(t *testing.T, c Config) notify.Notifier {
 	t.Helper()
@@ -60,16 +37,17 @@ func msg() notify.Message {
 }
 
 func TestSendMarkdown(t *testing.T) {
-	srv, got := fake(t, `{"code":200,"msg":"请求成功","data":"075074e3c17e449e9a0cb79cc6f3fc83"}`)
+	srv := notifytest.NewServer(t, 200, `{"code":200,"msg":"请求成功","data":"075074e3c17e449e9a0cb79cc6f3fc83"}`)
 	n := newN(t, Config{Token: token, Topic: "e5team", Channel: "wechat", BaseURL: srv.URL + "/"})
 	if err := n.Send(context.Background(), msg()); err != nil {
 		t.Fatal(err)
 	}
-	if got.method != "POST" || got.path != "/send" || got.query != "" {
-		t.Errorf("request = %s %s?%s, want POST /send", got.method, got.path, got.query)
+	got := srv.Last()
+	if got.Method != "POST" || got.Path != "/send" || got.RawQuery != "" {
+		t.Errorf("request = %s %s?%s, want POST /send", got.Method, got.Path, got.RawQuery)
 	}
-	if got.contentType != "application/json" {
-		t.Errorf("Content-Type = %q", got.contentType)
+	if got.ContentType != "application/json" {
+		t.Errorf("Content-Type = %q", got.ContentType)
 	}
 	want := map[string]any{
 		"token":    token,
@@ -79,21 +57,22 @@ func TestSendMarkdown(t *testing.T) {
 		"topic":    "e5team",
 		"channel":  "wechat",
 	}
-	compare(t, got.body, want)
+	compare(t, got.Body, want)
 	if n.Name() != "pushplus" || n.Type() != "pushplus" {
 		t.Errorf("Name/Type = %q/%q", n.Name(), n.Type())
 	}
 }
 
 func TestSendTextWhenNoMarkdown(t *testing.T) {
-	srv, got := fake(t, `{"code":200,"msg":"请求成功","data":"x"}`)
+	srv := notifytest.NewServer(t, 200, `{"code":200,"msg":"请求成功","data":"x"}`)
 	m := msg()
 	m.Markdown = ""
 	n := newN(t, Config{Name: "pp-me", Token: token, BaseURL: srv.URL})
 	if err := n.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	compare(t, got.body, map[string]any{
+	got := srv.Last()
+	compare(t, got.Body, map[string]any{
 		"token":    token,
 		"title":    "账号 alice 需要处理",
 		"content":  "刷新令牌已失效。\n请重新登录。\n\nhttps://e5.example.com/accounts/alice",
@@ -105,21 +84,22 @@ func TestSendTextWhenNoMarkdown(t *testing.T) {
 }
 
 func TestSendTxtTemplate(t *testing.T) {
-	srv, got := fake(t, `{"code":200,"msg":"ok"}`)
+	srv := notifytest.NewServer(t, 200, `{"code":200,"msg":"ok"}`)
 	n := newN(t, Config{Token: token, Template: "txt", Channel: "webhook", Webhook: "wecom1", BaseURL: srv.URL})
 	if err := n.Send(context.Background(), msg()); err != nil {
 		t.Fatal(err)
 	}
-	if got.body["template"] != "txt" || got.body["webhook"] != "wecom1" || got.body["channel"] != "webhook" {
-		t.Errorf("body = %v", got.body)
+	got := srv.Last()
+	if got.Body["template"] != "txt" || got.Body["webhook"] != "wecom1" || got.Body["channel"] != "webhook" {
+		t.Errorf("body = %v", got.Body)
 	}
-	if !strings.HasPrefix(got.body["content"].(string), "刷新令牌已失效。\n请重新登录。") {
-		t.Errorf("content = %q", got.body["content"])
+	if !strings.HasPrefix(got.Body["content"].(string), "刷新令牌已失效。\n请重新登录。") {
+		t.Errorf("content = %q", got.Body["content"])
 	}
 }
 
 func TestTruncatesBodyNotTitle(t *testing.T) {
-	srv, got := fake(t, `{"code":200,"msg":"ok"}`)
+	srv := notifytest.NewServer(t, 200, `{"code":200,"msg":"ok"}`)
 	m := msg()
 	m.Title = strings.Repeat("标题", 80)
 	m.Markdown = strings.Repeat("很长的正文", 10000)
@@ -127,20 +107,21 @@ func TestTruncatesBodyNotTitle(t *testing.T) {
 	if err := n.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	c := got.body["content"].(string)
+	got := srv.Last()
+	c := got.Body["content"].(string)
 	if utf8.RuneCountInString(c) > maxContent {
 		t.Errorf("content has %d characters, want ≤ %d", utf8.RuneCountInString(c), maxContent)
 	}
 	if !strings.HasSuffix(c, "(https://e5.example.com/accounts/alice)") || !strings.Contains(c, "…") {
 		t.Errorf("content end = %q", c[len(c)-80:])
 	}
-	if got.body["title"] != m.Title {
+	if got.Body["title"] != m.Title {
 		t.Error("title was changed")
 	}
 }
 
 func TestServiceError(t *testing.T) {
-	srv, _ := fake(t, `{"code":903,"msg":"无效的用户令牌 `+token+`","data":null}`)
+	srv := notifytest.NewServer(t, 200, `{"code":903,"msg":"无效的用户令牌 `+token+`","data":null}`)
 	n := newN(t, Config{Token: token, BaseURL: srv.URL})
 	err := n.Send(context.Background(), msg())
 	if err == nil {
@@ -167,7 +148,7 @@ func TestHTTPErrorAndTransportErrorHideToken(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 
-	srv2, _ := fake(t, `not json`)
+	srv2 := notifytest.NewServer(t, 200, `not json`)
 	n = newN(t, Config{Token: token, BaseURL: srv2.URL})
 	if err := n.Send(context.Background(), msg()); err == nil || !strings.Contains(err.Error(), "unexpected answer") {
 		t.Errorf("error = %v", err)

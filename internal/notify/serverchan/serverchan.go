@@ -6,7 +6,6 @@
 package serverchan
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,7 +14,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
@@ -108,7 +106,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New(p+err.Error()))
 	}
 	if c.BaseURL != "" {
-		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if _, ok := notify.ParseHTTPURL(c.BaseURL); !ok {
 			errs = append(errs, fmt.Errorf("%sbase_url %q is not an http(s) URL: leave it out to use ServerChan's own API", p, c.BaseURL))
 		}
 	}
@@ -131,9 +129,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 	}
 	key, _ := c.key()
 	endpoint, _ := c.endpoint(key)
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	return &notifier{c: c, key: key, endpoint: endpoint, hc: hc}, nil
 }
 
@@ -152,16 +148,11 @@ type answer struct {
 
 // Send delivers m.
 func (n *notifier) Send(ctx context.Context, m notify.Message) error {
-	payload, err := marshal(format(m))
+	payload, err := notify.JSON(format(m))
 	if err != nil {
 		return &notify.Error{Channel: n.Name(), Err: err}
 	}
-	req, err := http.NewRequest(http.MethodPost, n.endpoint, bytes.NewReader(payload))
-	if err != nil {
-		return n.scrub(&notify.Error{Channel: n.Name(), Err: err})
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	raw, err := notify.Post(ctx, n.hc, n.Name(), req)
+	raw, err := notify.PostJSON(ctx, n.hc, n.Name(), n.endpoint, payload)
 	var a answer
 	if err != nil {
 		var ne *notify.Error
@@ -183,70 +174,21 @@ func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 // format builds title and desp. A title longer than ServerChan shows is shortened in
 // the title field and given whole at the top of desp; the body is cut to fit desp.
 func format(m notify.Message) request {
-	title := strings.Join(strings.Fields(m.Title), " ")
+	title := notify.OneLine(m.Title)
 	var head, tail string
 	if utf8.RuneCountInString(title) > maxTitle {
 		head = "**" + title + "**\n\n"
-		title = string([]rune(title)[:maxTitle-1]) + "…"
+		title = notify.TruncateRunes(title, maxTitle)
 	}
 	if m.URL != "" {
 		tail = "\n\n[" + m.URL + "](" + m.URL + ")"
 	}
 	body := strings.TrimSpace(m.Body(true))
-	desp := head + truncateBytes(body, maxDesp-len(head)-len(tail)) + tail
+	desp := head + notify.TruncateBytes(body, maxDesp-len(head)-len(tail)) + tail
 	return request{Title: title, Desp: strings.TrimSpace(desp)}
 }
 
+// scrub removes the SendKey (bare, path-escaped and as configured) from an error's text.
 func (n *notifier) scrub(err error) error {
-	return scrubErr(err, n.key, url.PathEscape(n.key), strings.TrimSpace(n.c.SendKey.Reveal()))
-}
-
-func scrubErr(err error, secrets ...string) error {
-	clean := func(s string) string {
-		for _, x := range secrets {
-			if x != "" {
-				s = strings.ReplaceAll(s, x, "[redacted]")
-			}
-		}
-		return s
-	}
-	var e *notify.Error
-	if errors.As(err, &e) {
-		e.Answer = clean(e.Answer)
-		if e.Err != nil {
-			if m := e.Err.Error(); clean(m) != m {
-				e.Err = errors.New(clean(m))
-			}
-		}
-		return err
-	}
-	if m := err.Error(); clean(m) != m {
-		return errors.New(clean(m))
-	}
-	return err
-}
-
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ell = "…"
-	if n < len(ell) {
-		return ""
-	}
-	cut := n - len(ell)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strings.TrimRight(s[:cut], " \n") + ell
-}
-
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	return notify.Redact(err, n.key, url.PathEscape(n.key), strings.TrimSpace(n.c.SendKey.Reveal()))
 }

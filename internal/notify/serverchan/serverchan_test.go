@@ -2,17 +2,14 @@ package serverchan
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
+	"github.com/e5renew/e5renew/internal/notify/notifytest"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
@@ -20,31 +17,6 @@ const (
 	turboKey = "SCT123456TAbCdEfGhIjKlMnOpQrStUvW"
 	sc3Key   = "sctp8123tAbCdEfGhIjKlMnOpQrSt"
 )
-
-type seen struct {
-	Method, Path, RawQuery, ContentType string
-	Body                                map[string]any
-}
-
-func fake(t *testing.T, status int, answer string) (*httptest.Server, func() []seen) {
-	t.Helper()
-	var mu sync.Mutex
-	var got []seen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body)
-		var body map[string]any
-		if err := json.Unmarshal(raw, &body); err != nil {
-			t.Errorf("body is not JSON: %v: %s", err, raw)
-		}
-		mu.Lock()
-		got = append(got, seen{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type"), body})
-		mu.Unlock()
-		w.WriteHeader(status)
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []seen { mu.Lock(); defer mu.Unlock(); return append([]seen(nil), got...) }
-}
 
 const ok = `{"code":0,"message":"","data":{"pushid":"1","readkey":"r","error":"SUCCESS","errno":0}}`
 
@@ -80,7 +52,7 @@ func TestEndpoints(t *testing.T) {
 }
 
 func TestSendTurboAndSC3(t *testing.T) {
-	srv, got := fake(t, 200, ok)
+	srv := notifytest.NewServer(t, 200, ok)
 	for _, key := range []string{turboKey, sc3Key} {
 		n := newNotifier(t, Config{BaseURL: srv.URL, SendKey: secretOf(key)})
 		if n.Name() != "serverchan" || n.Type() != "serverchan" {
@@ -90,7 +62,7 @@ func TestSendTurboAndSC3(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reqs := got()
+	reqs := srv.Requests()
 	if reqs[0].Path != "/"+turboKey+".send" || reqs[1].Path != "/send/"+sc3Key+".send" {
 		t.Errorf("paths %s %s", reqs[0].Path, reqs[1].Path)
 	}
@@ -106,13 +78,13 @@ func TestSendTurboAndSC3(t *testing.T) {
 }
 
 func TestLongTitleAndBody(t *testing.T) {
-	srv, got := fake(t, 200, ok)
+	srv := notifytest.NewServer(t, 200, ok)
 	n := newNotifier(t, Config{BaseURL: srv.URL, SendKey: turboKey})
 	title := "账号 alice@contoso.onmicrosoft.com 的刷新令牌已失效，需要重新登录才能继续续订"
 	if err := n.Send(context.Background(), notify.Message{Title: title, Text: strings.Repeat("续订失败。", 5000)}); err != nil {
 		t.Fatal(err)
 	}
-	b := got()[0].Body
+	b := srv.Requests()[0].Body
 	short, desp := b["title"].(string), b["desp"].(string)
 	if utf8.RuneCountInString(short) != maxTitle || !strings.HasPrefix(title, strings.TrimSuffix(short, "…")) {
 		t.Errorf("title %q", short)
@@ -124,7 +96,7 @@ func TestLongTitleAndBody(t *testing.T) {
 }
 
 func TestErrorAnswers(t *testing.T) {
-	srv, _ := fake(t, 200, `{"code":40001,"message":"bad pushtoken `+turboKey+`","data":null}`)
+	srv := notifytest.NewServer(t, 200, `{"code":40001,"message":"bad pushtoken `+turboKey+`","data":null}`)
 	err := newNotifier(t, Config{BaseURL: srv.URL, SendKey: turboKey}).Send(context.Background(), msg)
 	if err == nil || !strings.Contains(err.Error(), "code 40001: bad pushtoken") {
 		t.Fatalf("error %v", err)
@@ -132,7 +104,7 @@ func TestErrorAnswers(t *testing.T) {
 	if strings.Contains(err.Error(), turboKey) {
 		t.Errorf("error leaks the SendKey: %v", err)
 	}
-	srv, _ = fake(t, 400, `{"code":400,"message":"title required"}`)
+	srv = notifytest.NewServer(t, 400, `{"code":400,"message":"title required"}`)
 	err = newNotifier(t, Config{BaseURL: srv.URL, SendKey: sc3Key}).Send(context.Background(), msg)
 	if err == nil || !strings.Contains(err.Error(), "HTTP 400: title required") {
 		t.Fatalf("error %v", err)

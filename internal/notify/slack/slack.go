@@ -13,9 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
@@ -45,7 +43,7 @@ func (c Config) Validate() error {
 	raw := strings.TrimSpace(c.WebhookURL.Reveal())
 	if raw == "" {
 		bad("webhook_url is required: the incoming webhook's URL (your Slack app → Incoming Webhooks → Add New Webhook to Workspace), https://hooks.slack.com/services/T…/B…/…")
-	} else if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	} else if u, ok := notify.ParseHTTPURL(raw); !ok {
 		bad("webhook_url is malformed: it must be an http(s) URL such as https://hooks.slack.com/services/T…/B…/…")
 	} else if strings.EqualFold(u.Hostname(), "hooks.slack.com") && !strings.HasPrefix(u.Path, "/services/") && !strings.HasPrefix(u.Path, "/workflows/") && !strings.HasPrefix(u.Path, "/triggers/") {
 		bad("webhook_url is not an incoming webhook URL: on hooks.slack.com its path starts with /services/")
@@ -65,9 +63,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	if c.Name == "" {
 		c.Name = Type
 	}

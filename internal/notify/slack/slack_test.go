@@ -2,8 +2,6 @@ package slack
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,33 +10,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
+	"github.com/e5renew/e5renew/internal/notify/notifytest"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
 const hookSecret = "xYzSecretWebhookPart0123"
-
-type captured struct {
-	method, path, query, contentType string
-	body                             map[string]any
-}
-
-func fake(t *testing.T, status int, answer string) (*httptest.Server, *captured) {
-	t.Helper()
-	got := &captured{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got.method, got.path, got.query = r.Method, r.URL.Path, r.URL.RawQuery
-		got.contentType = r.Header.Get("Content-Type")
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &got.body); err != nil {
-			t.Errorf("body is not JSON: %v: %s", err, b)
-		}
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(status)
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, got
-}
 
 func hook(srv *httptest.Server) secret.String {
 	return secret.String(srv.URL + "/services/T000/B000/" + hookSecret)
@@ -57,26 +33,27 @@ func msg() notify.Message {
 }
 
 func TestSend(t *testing.T) {
-	srv, got := fake(t, http.StatusOK, "ok")
-	n, err := New(Config{WebhookURL: hook(srv)}, nil)
+	srv := notifytest.NewServer(t, http.StatusOK, "ok")
+	n, err := New(Config{WebhookURL: hook(srv.Server)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := n.Send(context.Background(), msg()); err != nil {
 		t.Fatal(err)
 	}
-	if got.method != "POST" || got.path != "/services/T000/B000/"+hookSecret || got.query != "" {
-		t.Errorf("request = %s %s?%s", got.method, got.path, got.query)
+	got := srv.Last()
+	if got.Method != "POST" || got.Path != "/services/T000/B000/"+hookSecret || got.RawQuery != "" {
+		t.Errorf("request = %s %s?%s", got.Method, got.Path, got.RawQuery)
 	}
-	if !strings.HasPrefix(got.contentType, "application/json") {
-		t.Errorf("Content-Type = %q", got.contentType)
+	if !strings.HasPrefix(got.ContentType, "application/json") {
+		t.Errorf("Content-Type = %q", got.ContentType)
 	}
 	want := "*账号 &lt;alice&gt; 需要处理*\n刷新令牌已失效 &amp; 需要重新登录。\n请运行 e5renew login alice\nhttps://e5.example.com/accounts/alice?tab=a&amp;b=c"
-	if got.body["text"] != want {
-		t.Errorf("text = %q\nwant   %q", got.body["text"], want)
+	if got.Body["text"] != want {
+		t.Errorf("text = %q\nwant   %q", got.Body["text"], want)
 	}
-	if len(got.body) != 1 {
-		t.Errorf("body has extra fields: %v", got.body)
+	if len(got.Body) != 1 {
+		t.Errorf("body has extra fields: %v", got.Body)
 	}
 	if n.Name() != "slack" || n.Type() != "slack" {
 		t.Errorf("Name/Type = %q/%q", n.Name(), n.Type())
@@ -84,14 +61,15 @@ func TestSend(t *testing.T) {
 }
 
 func TestTruncates(t *testing.T) {
-	srv, got := fake(t, http.StatusOK, "ok")
+	srv := notifytest.NewServer(t, http.StatusOK, "ok")
 	m := msg()
 	m.Text = strings.Repeat("长&", 3000)
-	n, _ := New(Config{Name: "team", WebhookURL: hook(srv)}, nil)
+	n, _ := New(Config{Name: "team", WebhookURL: hook(srv.Server)}, nil)
 	if err := n.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	s := got.body["text"].(string)
+	got := srv.Last()
+	s := got.Body["text"].(string)
 	if c := utf8.RuneCountInString(s); c > maxText {
 		t.Errorf("text has %d characters", c)
 	}
@@ -117,8 +95,8 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, _ := fake(t, tc.status, tc.answer)
-			n, _ := New(Config{WebhookURL: hook(srv)}, nil)
+			srv := notifytest.NewServer(t, tc.status, tc.answer)
+			n, _ := New(Config{WebhookURL: hook(srv.Server)}, nil)
 			err := n.Send(context.Background(), msg())
 			if err == nil {
 				t.Fatal("no error")

@@ -5,7 +5,6 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,7 +14,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf16"
 
 	"github.com/e5renew/e5renew/internal/notify"
@@ -105,8 +103,8 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New(p+"message_thread_id must be a positive topic id (or left out)"))
 	}
 	if c.APIURL != "" {
-		if err := checkURL(c.APIURL); err != nil {
-			errs = append(errs, fmt.Errorf("%sapi_url %v: write the Bot API base such as %s (or leave it out)", p, err, DefaultAPIURL))
+		if _, ok := notify.ParseHTTPURL(c.APIURL); !ok {
+			errs = append(errs, fmt.Errorf("%sapi_url %q is not an http(s) URL: write the Bot API base such as %s (or leave it out)", p, c.APIURL, DefaultAPIURL))
 		}
 	}
 	switch c.parseMode() {
@@ -115,14 +113,6 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%sparse_mode %q is not supported: write HTML (the default), MarkdownV2 or none", p, c.ParseMode))
 	}
 	return errors.Join(errs...)
-}
-
-func checkURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) URL", s)
-	}
-	return nil
 }
 
 type notifier struct {
@@ -139,9 +129,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 	}
 	c.Token = secret.String(strings.TrimSpace(c.Token.Reveal()))
 	c.ChatID = strings.TrimSpace(c.ChatID)
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	return &notifier{c: c, hc: hc}, nil
 }
 
@@ -178,17 +166,12 @@ func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 	if mode != ParseNone {
 		body.ParseMode = mode
 	}
-	payload, err := marshal(body)
+	payload, err := notify.JSON(body)
 	if err != nil {
 		return &notify.Error{Channel: n.Name(), Err: err}
 	}
 	endpoint := n.c.apiURL() + "/bot" + n.c.Token.Reveal() + "/sendMessage"
-	req, err := http.NewRequest(http.MethodPost, endpoint, bytes.NewReader(payload))
-	if err != nil {
-		return n.scrub(&notify.Error{Channel: n.Name(), Err: err})
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	raw, err := notify.Post(ctx, n.hc, n.Name(), req)
+	raw, err := notify.PostJSON(ctx, n.hc, n.Name(), endpoint, payload)
 	var a answer
 	if err != nil {
 		// Telegram answers errors with 4xx and {"ok":false,"description":...}.
@@ -219,38 +202,13 @@ func chatID(s string) any {
 // scrub removes the token from an error's text.
 func (n *notifier) scrub(err error) error {
 	t := n.c.Token.Reveal()
-	return scrubErr(err, t, url.PathEscape(t))
-}
-
-func scrubErr(err error, secrets ...string) error {
-	clean := func(s string) string {
-		for _, x := range secrets {
-			if x != "" {
-				s = strings.ReplaceAll(s, x, "[redacted]")
-			}
-		}
-		return s
-	}
-	var e *notify.Error
-	if errors.As(err, &e) {
-		e.Answer = clean(e.Answer)
-		if e.Err != nil {
-			if m := e.Err.Error(); clean(m) != m {
-				e.Err = errors.New(clean(m))
-			}
-		}
-		return err
-	}
-	if m := err.Error(); clean(m) != m {
-		return errors.New(clean(m))
-	}
-	return err
+	return notify.Redact(err, t, url.PathEscape(t))
 }
 
 // format renders m in the parse mode, truncating the body (never the title) so the
 // visible text fits Telegram's limit.
 func format(m notify.Message, mode string) string {
-	title := oneLine(m.Title)
+	title := notify.OneLine(m.Title)
 	text := strings.TrimSpace(m.Text)
 	// Visible characters besides the body: title, two blank-line separators, link.
 	fixed := u16len(title)
@@ -289,10 +247,6 @@ func format(m notify.Message, mode string) string {
 		}
 	}
 	return b.String()
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // escapeMDV2 escapes every character MarkdownV2 reserves.
@@ -337,14 +291,4 @@ func truncateU16(s string, n int) string {
 		used += l
 	}
 	return s
-}
-
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

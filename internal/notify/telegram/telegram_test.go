@@ -2,46 +2,16 @@ package telegram
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf16"
 
 	"github.com/e5renew/e5renew/internal/notify"
+	"github.com/e5renew/e5renew/internal/notify/notifytest"
 )
 
 const token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
-
-type seen struct {
-	Method, Path, RawQuery, ContentType string
-	Body                                map[string]any
-}
-
-// fake is a Bot API that records requests and answers with status and answer.
-func fake(t *testing.T, status int, answer string) (*httptest.Server, func() []seen) {
-	t.Helper()
-	var mu sync.Mutex
-	var got []seen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body)
-		var body map[string]any
-		if err := json.Unmarshal(raw, &body); err != nil {
-			t.Errorf("body is not JSON: %v: %s", err, raw)
-		}
-		mu.Lock()
-		got = append(got, seen{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type"), body})
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []seen { mu.Lock(); defer mu.Unlock(); return append([]seen(nil), got...) }
-}
 
 func newNotifier(t *testing.T, c Config) notify.Notifier {
 	t.Helper()
@@ -60,7 +30,7 @@ var msg = notify.Message{
 }
 
 func TestSendHTML(t *testing.T) {
-	srv, got := fake(t, 200, `{"ok":true,"result":{"message_id":1}}`)
+	srv := notifytest.NewServer(t, 200, `{"ok":true,"result":{"message_id":1}}`)
 	n := newNotifier(t, Config{APIURL: srv.URL + "/proxy/", Token: token, ChatID: "-1001234567890", MessageThreadID: 7})
 	if n.Name() != "telegram" || n.Type() != "telegram" {
 		t.Fatalf("name %q type %q", n.Name(), n.Type())
@@ -68,7 +38,7 @@ func TestSendHTML(t *testing.T) {
 	if err := n.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	reqs := got()
+	reqs := srv.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests", len(reqs))
 	}
@@ -100,7 +70,7 @@ func TestSendHTML(t *testing.T) {
 }
 
 func TestSendMarkdownV2AndPlain(t *testing.T) {
-	srv, got := fake(t, 200, `{"ok":true}`)
+	srv := notifytest.NewServer(t, 200, `{"ok":true}`)
 	m := notify.Message{Title: "E5 续订: alice.b", Text: "失败 (3/5) - 请检查_权限", URL: "https://x.example/a_(b)"}
 	n := newNotifier(t, Config{APIURL: srv.URL, Token: token, ChatID: "@e5_alerts", ParseMode: "markdownv2"})
 	if err := n.Send(context.Background(), m); err != nil {
@@ -110,7 +80,7 @@ func TestSendMarkdownV2AndPlain(t *testing.T) {
 	if err := n.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	reqs := got()
+	reqs := srv.Requests()
 	md := reqs[0].Body
 	wantMD := `*E5 续订: alice\.b*` + "\n\n" + `失败 \(3/5\) \- 请检查\_权限` + "\n\n" + `[https://x\.example/a\_\(b\)](https://x.example/a_(b\))`
 	if md["text"] != wantMD || md["parse_mode"] != "MarkdownV2" || md["chat_id"] != "@e5_alerts" {
@@ -129,14 +99,14 @@ func TestSendMarkdownV2AndPlain(t *testing.T) {
 }
 
 func TestTruncatesBodyNotTitle(t *testing.T) {
-	srv, got := fake(t, 200, `{"ok":true}`)
+	srv := notifytest.NewServer(t, 200, `{"ok":true}`)
 	n := newNotifier(t, Config{APIURL: srv.URL, Token: token, ChatID: "1"})
 	title := "标题不截断 " + strings.Repeat("T", 100)
 	body := strings.Repeat("正文😀", 3000) // the emoji counts two UTF-16 units
 	if err := n.Send(context.Background(), notify.Message{Title: title, Text: body, URL: "https://e5.example.com/"}); err != nil {
 		t.Fatal(err)
 	}
-	text := got()[0].Body["text"].(string)
+	text := srv.Requests()[0].Body["text"].(string)
 	if !strings.HasPrefix(text, "<b>"+title+"</b>\n\n正文😀") || !strings.Contains(text, "…\n\n<a href=") {
 		t.Errorf("text starts %q ends %q", text[:80], text[len(text)-80:])
 	}
@@ -148,7 +118,7 @@ func TestTruncatesBodyNotTitle(t *testing.T) {
 }
 
 func TestErrorAnswers(t *testing.T) {
-	srv, _ := fake(t, 400, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`)
+	srv := notifytest.NewServer(t, 400, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`)
 	err := newNotifier(t, Config{APIURL: srv.URL, Token: token, ChatID: "1"}).Send(context.Background(), msg)
 	if err == nil || !strings.Contains(err.Error(), "Bad Request: chat not found") || !strings.Contains(err.Error(), "400") {
 		t.Fatalf("error %v", err)
@@ -157,15 +127,33 @@ func TestErrorAnswers(t *testing.T) {
 		t.Errorf("error leaks the token: %v", err)
 	}
 
-	srv, _ = fake(t, 200, `{"ok":false,"description":"Forbidden: bot was blocked by the user"}`)
+	srv = notifytest.NewServer(t, 200, `{"ok":false,"description":"Forbidden: bot was blocked by the user"}`)
 	err = newNotifier(t, Config{APIURL: srv.URL, Token: token, ChatID: "1"}).Send(context.Background(), msg)
 	if err == nil || !strings.Contains(err.Error(), "bot was blocked by the user") {
 		t.Fatalf("error %v", err)
 	}
 }
 
+// A proxy or a self-hosted Bot API server that echoes the request path (with the token)
+// in its error does not leak the token through e5renew.
+func TestEchoedTokenIsRedacted(t *testing.T) {
+	for _, status := range []int{404, 200} {
+		srv := notifytest.NewServer(t, status, `{"ok":false,"description":"no route for /bot`+token+`/sendMessage"}`)
+		err := newNotifier(t, Config{APIURL: srv.URL, Token: token, ChatID: "1"}).Send(context.Background(), msg)
+		if err == nil {
+			t.Fatalf("status %d: no error", status)
+		}
+		if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "AAHdq") {
+			t.Errorf("status %d: error leaks the token: %v", status, err)
+		}
+		if !strings.Contains(err.Error(), notify.Redacted) {
+			t.Errorf("status %d: error %v, want the token replaced by %s", status, err, notify.Redacted)
+		}
+	}
+}
+
 func TestTransportErrorHidesToken(t *testing.T) {
-	srv, _ := fake(t, 200, `{"ok":true}`)
+	srv := notifytest.NewServer(t, 200, `{"ok":true}`)
 	base := srv.URL
 	srv.Close()
 	err := newNotifier(t, Config{APIURL: base, Token: token, ChatID: "1"}).Send(context.Background(), msg)

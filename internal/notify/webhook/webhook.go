@@ -62,13 +62,8 @@ var funcs = template.FuncMap{"json": jsonValue}
 
 // jsonValue writes v as JSON without HTML escaping (so Chinese and <, >, & stay readable).
 func jsonValue(v any) (string, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	b, err := notify.JSON(v)
+	return string(b), err
 }
 
 // sample is the message templates are tried on at configuration time: every field set,
@@ -91,7 +86,7 @@ func (c Config) Validate() error {
 	raw := strings.TrimSpace(c.URL.Reveal())
 	if raw == "" {
 		bad("url is required: the http(s) address to send notifications to")
-	} else if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	} else if _, ok := notify.ParseHTTPURL(raw); !ok {
 		bad("url is malformed: it must be an http(s) URL such as https://example.com/hooks/e5renew")
 	}
 	switch strings.ToUpper(c.Method) {
@@ -198,9 +193,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	if c.Name == "" {
 		c.Name = Type
 	}

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
 	"github.com/e5renew/e5renew/internal/secret"
@@ -97,7 +96,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.BaseURL != "" {
-		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if _, ok := notify.ParseHTTPURL(c.BaseURL); !ok {
 			errs = append(errs, fmt.Errorf("%sbase_url %q is not an http(s) URL: write the API base such as %s (or leave it out)", p, c.BaseURL, DefaultBaseURL))
 		}
 	}
@@ -123,9 +122,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 	}
 	c.CorpID = strings.TrimSpace(c.CorpID)
 	c.CorpSecret = secret.String(strings.TrimSpace(c.CorpSecret.Reveal()))
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	return &notifier{c: c, hc: hc, now: time.Now}, nil
 }
 
@@ -207,7 +204,7 @@ func (n *notifier) accessToken(ctx context.Context, stale string) (string, error
 // one was refused.
 func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 	user, party, tag := n.c.recipients()
-	payload, err := marshal(request{
+	payload, err := notify.JSON(request{
 		ToUser: user, ToParty: party, ToTag: tag,
 		MsgType: "text", AgentID: n.c.AgentID,
 		Text: text{Content: format(m)},
@@ -268,90 +265,25 @@ func hint(code int) string {
 	return ""
 }
 
+// scrub removes the corp secret and the access token tok (bare and query-escaped) from
+// an error's text; a nil error stays nil.
 func (n *notifier) scrub(err error, tok string) error {
-	if err == nil {
-		return nil
-	}
 	s := n.c.CorpSecret.Reveal()
-	return scrubErr(err, s, url.QueryEscape(s), tok, url.QueryEscape(tok))
-}
-
-func scrubErr(err error, secrets ...string) error {
-	clean := func(s string) string {
-		for _, x := range secrets {
-			if x != "" {
-				s = strings.ReplaceAll(s, x, "[redacted]")
-			}
-		}
-		return s
-	}
-	var e *notify.Error
-	if errors.As(err, &e) {
-		e.Answer = clean(e.Answer)
-		if e.Err != nil {
-			if m := e.Err.Error(); clean(m) != m {
-				e.Err = errors.New(clean(m))
-			}
-		}
-		return err
-	}
-	if m := err.Error(); clean(m) != m {
-		return errors.New(clean(m))
-	}
-	return err
+	return notify.Redact(err, s, url.QueryEscape(s), tok, url.QueryEscape(tok))
 }
 
 // format renders m as plain text within 2048 bytes, cutting the body, not the title.
+// Title and body go through notify.StripControl, since WeChat Work refuses \u escapes
+// (errcode 40033).
 func format(m notify.Message) string {
-	head := clean(strings.Join(strings.Fields(m.Title), " "))
+	head := notify.StripControl(notify.OneLine(m.Title))
 	tail := ""
 	if m.URL != "" {
 		tail = "\n" + m.URL
 	}
-	body := clean(strings.TrimSpace(m.Text))
+	body := notify.StripControl(strings.TrimSpace(m.Text))
 	if body == "" {
 		return head + tail
 	}
-	return head + "\n\n" + truncateBytes(body, maxText-len(head)-len("\n\n")-len(tail)) + tail
-}
-
-// clean drops what encoding/json would write as \u escapes, which WeChat Work
-// refuses (errcode 40033).
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r == '\u2028' || r == '\u2029':
-			return '\n'
-		case r < 0x20 || r == 0x7f:
-			return -1
-		}
-		return r
-	}, s)
-}
-
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ell = "…"
-	if n < len(ell) {
-		return ""
-	}
-	cut := n - len(ell)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strings.TrimRight(s[:cut], " \n") + ell
-}
-
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	return head + "\n\n" + notify.TruncateBytes(body, maxText-len(head)-len("\n\n")-len(tail)) + tail
 }

@@ -4,7 +4,6 @@
 package wecomrobot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,8 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
 	"github.com/e5renew/e5renew/internal/secret"
@@ -71,8 +68,8 @@ func (c Config) endpoint() (base, key string, err error) {
 	k := strings.TrimSpace(c.Key.Reveal())
 	base = DefaultBaseURL
 	if strings.Contains(k, "://") {
-		u, perr := url.Parse(k)
-		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, ok := notify.ParseHTTPURL(k)
+		if !ok {
 			return "", "", errors.New("key looks like a URL but is not a valid one: paste the robot's webhook URL (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...) or just its key")
 		}
 		k = u.Query().Get("key")
@@ -99,8 +96,8 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New(p+"key is malformed: a robot key is letters, digits and dashes; paste the webhook URL or the part after key="))
 	}
 	if c.BaseURL != "" {
-		if err := checkURL(c.BaseURL); err != nil {
-			errs = append(errs, fmt.Errorf("%sbase_url %v: write the API base such as %s (or leave it out)", p, err, DefaultBaseURL))
+		if _, ok := notify.ParseHTTPURL(c.BaseURL); !ok {
+			errs = append(errs, fmt.Errorf("%sbase_url %q is not an http(s) URL: write the API base such as %s (or leave it out)", p, c.BaseURL, DefaultBaseURL))
 		}
 	}
 	switch c.format() {
@@ -109,14 +106,6 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%sformat %q is not supported: write markdown (the default) or text", p, c.Format))
 	}
 	return errors.Join(errs...)
-}
-
-func checkURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) URL", s)
-	}
-	return nil
 }
 
 type notifier struct {
@@ -134,9 +123,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 		return nil, err
 	}
 	base, key, _ := c.endpoint()
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	return &notifier{c: c, base: base, key: key, hc: hc}, nil
 }
 
@@ -166,17 +153,12 @@ func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 	} else {
 		body = request{MsgType: FormatMarkdown, Markdown: &content{markdown(m)}}
 	}
-	payload, err := marshal(body)
+	payload, err := notify.JSON(body)
 	if err != nil {
 		return &notify.Error{Channel: n.Name(), Err: err}
 	}
 	endpoint := n.base + "/cgi-bin/webhook/send?" + url.Values{"key": {n.key}}.Encode()
-	req, err := http.NewRequest(http.MethodPost, endpoint, bytes.NewReader(payload))
-	if err != nil {
-		return n.scrub(&notify.Error{Channel: n.Name(), Err: err})
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	raw, err := notify.Post(ctx, n.hc, n.Name(), req)
+	raw, err := notify.PostJSON(ctx, n.hc, n.Name(), endpoint, payload)
 	if err != nil {
 		return n.scrub(err)
 	}
@@ -201,111 +183,41 @@ func hint(code int) string {
 	return ""
 }
 
+// scrub removes the robot key (bare and query-escaped) and the configured key (possibly
+// a whole webhook URL) from an error's text.
 func (n *notifier) scrub(err error) error {
-	return scrubErr(err, n.key, url.QueryEscape(n.key), n.c.Key.Reveal())
-}
-
-func scrubErr(err error, secrets ...string) error {
-	clean := func(s string) string {
-		for _, x := range secrets {
-			if x != "" {
-				s = strings.ReplaceAll(s, x, "[redacted]")
-			}
-		}
-		return s
-	}
-	var e *notify.Error
-	if errors.As(err, &e) {
-		e.Answer = clean(e.Answer)
-		if e.Err != nil {
-			if m := e.Err.Error(); clean(m) != m {
-				e.Err = errors.New(clean(m))
-			}
-		}
-		return err
-	}
-	if m := err.Error(); clean(m) != m {
-		return errors.New(clean(m))
-	}
-	return err
+	return notify.Redact(err, n.key, url.QueryEscape(n.key), n.c.Key.Reveal())
 }
 
 // markdown renders m as WeChat Work robot markdown: the title in bold, the body, and
-// the link; the body is cut so the whole content fits 4096 bytes.
+// the link; the body is cut so the whole content fits 4096 bytes. Title and body go
+// through notify.StripControl, since WeChat Work refuses \u escapes (errcode 40033).
 func markdown(m notify.Message) string {
-	head := "**" + oneLine(m.Title) + "**"
+	head := "**" + notify.StripControl(notify.OneLine(m.Title)) + "**"
 	tail := ""
 	if m.URL != "" {
 		tail = "\n\n[" + m.URL + "](" + m.URL + ")"
 	}
-	body := clean(strings.TrimSpace(m.Body(true)))
+	body := notify.StripControl(strings.TrimSpace(m.Body(true)))
 	if body == "" {
 		return head + tail
 	}
-	body = truncateBytes(body, maxMarkdown-len(head)-len("\n\n")-len(tail))
+	body = notify.TruncateBytes(body, maxMarkdown-len(head)-len("\n\n")-len(tail))
 	return head + "\n\n" + body + tail
 }
 
-// plainText renders m as a text message within 2048 bytes.
+// plainText renders m as a text message within 2048 bytes, with control characters
+// stripped as in markdown.
 func plainText(m notify.Message) string {
-	head := oneLine(m.Title)
+	head := notify.StripControl(notify.OneLine(m.Title))
 	tail := ""
 	if m.URL != "" {
 		tail = "\n" + m.URL
 	}
-	body := clean(strings.TrimSpace(m.Text))
+	body := notify.StripControl(strings.TrimSpace(m.Text))
 	if body == "" {
 		return head + tail
 	}
-	body = truncateBytes(body, maxText-len(head)-len("\n\n")-len(tail))
+	body = notify.TruncateBytes(body, maxText-len(head)-len("\n\n")-len(tail))
 	return head + "\n\n" + body + tail
-}
-
-func oneLine(s string) string {
-	return clean(strings.Join(strings.Fields(s), " "))
-}
-
-// clean replaces or drops the characters encoding/json always writes as \u escapes
-// (control characters, the line and paragraph separators): WeChat Work rejects
-// requests containing \uXXXX (errcode 40033).
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r == '\u2028' || r == '\u2029':
-			return '\n'
-		case r < 0x20 || r == 0x7f:
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// truncateBytes cuts s to at most n bytes at a character boundary, ending with "…"
-// when cut.
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ell = "…"
-	if n < len(ell) {
-		return ""
-	}
-	cut := n - len(ell)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strings.TrimRight(s[:cut], " \n") + ell
-}
-
-// marshal encodes v without escaping <, > and & (WeChat Work rejects \u escapes).
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

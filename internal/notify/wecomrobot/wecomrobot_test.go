@@ -2,44 +2,16 @@ package wecomrobot
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/e5renew/e5renew/internal/notify"
+	"github.com/e5renew/e5renew/internal/notify/notifytest"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
 const key = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
-
-type seen struct {
-	Method, Path, Key, RawQuery, ContentType, Raw string
-	Body                                          map[string]any
-}
-
-func fake(t *testing.T, status int, answer string) (*httptest.Server, func() []seen) {
-	t.Helper()
-	var mu sync.Mutex
-	var got []seen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body)
-		var body map[string]any
-		if err := json.Unmarshal(raw, &body); err != nil {
-			t.Errorf("body is not JSON: %v: %s", err, raw)
-		}
-		mu.Lock()
-		got = append(got, seen{r.Method, r.URL.Path, r.URL.Query().Get("key"), r.URL.RawQuery, r.Header.Get("Content-Type"), string(raw), body})
-		mu.Unlock()
-		w.WriteHeader(status)
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []seen { mu.Lock(); defer mu.Unlock(); return append([]seen(nil), got...) }
-}
 
 func newNotifier(t *testing.T, c Config) notify.Notifier {
 	t.Helper()
@@ -59,7 +31,7 @@ var msg = notify.Message{
 }
 
 func TestSendMarkdown(t *testing.T) {
-	srv, got := fake(t, 200, `{"errcode":0,"errmsg":"ok"}`)
+	srv := notifytest.NewServer(t, 200, `{"errcode":0,"errmsg":"ok"}`)
 	n := newNotifier(t, Config{BaseURL: srv.URL, Key: key})
 	if n.Name() != "wecomrobot" || n.Type() != "wecomrobot" {
 		t.Fatalf("name %q type %q", n.Name(), n.Type())
@@ -67,7 +39,7 @@ func TestSendMarkdown(t *testing.T) {
 	if err := n.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	r := got()[0]
+	r := srv.Requests()[0]
 	if r.Method != http.MethodPost || r.Path != "/cgi-bin/webhook/send" || r.RawQuery != "key="+key {
 		t.Errorf("request %s %s?%s", r.Method, r.Path, r.RawQuery)
 	}
@@ -85,7 +57,7 @@ func TestSendMarkdown(t *testing.T) {
 }
 
 func TestFullWebhookURLAndText(t *testing.T) {
-	srv, got := fake(t, 200, `{"errcode":0,"errmsg":"ok"}`)
+	srv := notifytest.NewServer(t, 200, `{"errcode":0,"errmsg":"ok"}`)
 	// Office365Auto's url_wechat: the whole webhook URL; its host becomes the base.
 	n := newNotifier(t, Config{Key: secret.String(srv.URL + "/cgi-bin/webhook/send?key=" + key), Format: "text", Name: "wx"})
 	m := msg
@@ -93,9 +65,9 @@ func TestFullWebhookURLAndText(t *testing.T) {
 	if err := n.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	r := got()[0]
-	if r.Path != "/cgi-bin/webhook/send" || r.Key != key {
-		t.Errorf("request %s key %q", r.Path, r.Key)
+	r := srv.Requests()[0]
+	if r.Path != "/cgi-bin/webhook/send" || r.Query.Get("key") != key {
+		t.Errorf("request %s key %q", r.Path, r.Query.Get("key"))
 	}
 	text, _ := r.Body["text"].(map[string]any)
 	want := "账号 alice 需要处理\n\n刷新令牌已失效。\n请运行 e5renew login alice\n第三行\n" + msg.URL
@@ -108,13 +80,13 @@ func TestFullWebhookURLAndText(t *testing.T) {
 }
 
 func TestTruncatesBodyNotTitle(t *testing.T) {
-	srv, got := fake(t, 200, `{"errcode":0,"errmsg":"ok"}`)
+	srv := notifytest.NewServer(t, 200, `{"errcode":0,"errmsg":"ok"}`)
 	n := newNotifier(t, Config{BaseURL: srv.URL, Key: key})
 	title := "很长的标题不会被截断 " + strings.Repeat("题", 50)
 	if err := n.Send(context.Background(), notify.Message{Title: title, Text: strings.Repeat("续订失败。", 2000), URL: "https://e5.example.com/"}); err != nil {
 		t.Fatal(err)
 	}
-	content := got()[0].Body["markdown"].(map[string]any)["content"].(string)
+	content := srv.Requests()[0].Body["markdown"].(map[string]any)["content"].(string)
 	if len(content) > maxMarkdown || len(content) < maxMarkdown-4 {
 		t.Errorf("content is %d bytes, want just under %d", len(content), maxMarkdown)
 	}
@@ -124,7 +96,7 @@ func TestTruncatesBodyNotTitle(t *testing.T) {
 }
 
 func TestErrorAnswer(t *testing.T) {
-	srv, _ := fake(t, 200, `{"errcode":93000,"errmsg":"invalid webhook url, key=`+key+`, hint: [1700000000_1_abc]"}`)
+	srv := notifytest.NewServer(t, 200, `{"errcode":93000,"errmsg":"invalid webhook url, key=`+key+`, hint: [1700000000_1_abc]"}`)
 	err := newNotifier(t, Config{BaseURL: srv.URL, Key: key}).Send(context.Background(), msg)
 	if err == nil || !strings.Contains(err.Error(), "errcode 93000: invalid webhook url") || !strings.Contains(err.Error(), "copy the webhook URL again") {
 		t.Fatalf("error %v", err)
@@ -133,18 +105,18 @@ func TestErrorAnswer(t *testing.T) {
 		t.Errorf("error leaks the key: %v", err)
 	}
 
-	srv, _ = fake(t, 502, `bad gateway`)
+	srv = notifytest.NewServer(t, 502, `bad gateway`)
 	err = newNotifier(t, Config{BaseURL: srv.URL, Key: key}).Send(context.Background(), msg)
 	if err == nil || !strings.Contains(err.Error(), "HTTP 502") {
 		t.Fatalf("error %v", err)
 	}
 
-	srv, _ = fake(t, 200, `<html>not json</html>`)
+	srv = notifytest.NewServer(t, 200, `<html>not json</html>`)
 	if err = newNotifier(t, Config{BaseURL: srv.URL, Key: key}).Send(context.Background(), msg); err == nil {
 		t.Fatal("a 200 answer without errcode counted as success")
 	}
 
-	srv, _ = fake(t, 200, `{}`)
+	srv = notifytest.NewServer(t, 200, `{}`)
 	base := srv.URL
 	srv.Close()
 	err = newNotifier(t, Config{BaseURL: base, Key: key}).Send(context.Background(), msg)

@@ -16,9 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
@@ -109,9 +107,9 @@ func (c Config) Validate() error {
 		bad("content_type %q is not supported: use \"markdown\" (default) or \"text\"", c.ContentType)
 	}
 	if c.BaseURL != "" {
-		u, err := url.Parse(c.BaseURL)
+		u, ok := notify.ParseHTTPURL(c.BaseURL)
 		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		case !ok:
 			bad("base_url is malformed: use an http(s) URL such as %s", DefaultBaseURL)
 		case u.RawQuery != "" || u.Fragment != "":
 			bad("base_url must not have a query or fragment: give only the API root")
@@ -133,9 +131,7 @@ func New(c Config, hc *http.Client) (notify.Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if hc == nil {
-		hc = &http.Client{Timeout: 20 * time.Second}
-	}
+	hc = notify.HTTPClient(hc)
 	if c.Name == "" {
 		c.Name = Type
 	}
@@ -187,7 +183,7 @@ func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 	body, err := json.Marshal(request{
 		AppToken:    n.c.AppToken.Reveal(),
 		Content:     content,
-		Summary:     truncate(summary, maxSummary),
+		Summary:     notify.TruncateRunes(summary, maxSummary),
 		ContentType: ct,
 		UIDs:        n.c.UIDs,
 		TopicIDs:    n.c.TopicIDs,
@@ -234,16 +230,7 @@ func (n *notifier) Send(ctx context.Context, m notify.Message) error {
 
 // scrub removes the app token from an error's text, should the service ever echo it.
 func (n *notifier) scrub(err error) error {
-	var e *notify.Error
-	tok := n.c.AppToken.Reveal()
-	if tok == "" || !errors.As(err, &e) {
-		return err
-	}
-	e.Answer = strings.ReplaceAll(e.Answer, tok, "[redacted]")
-	if e.Err != nil && strings.Contains(e.Err.Error(), tok) {
-		e.Err = errors.New(strings.ReplaceAll(e.Err.Error(), tok, "[redacted]"))
-	}
-	return e
+	return notify.Redact(err, n.c.AppToken.Reveal())
 }
 
 // format builds the content: Markdown (title as a heading) when configured and the message
@@ -261,7 +248,7 @@ func format(contentType string, m notify.Message) (int, string) {
 			link = "\n\n[" + m.URL + "](" + m.URL + ")"
 		}
 		room := maxContent - utf8.RuneCountInString(head) - utf8.RuneCountInString(link)
-		return contentMarkdown, head + truncate(m.Markdown, room) + link
+		return contentMarkdown, head + notify.TruncateRunes(m.Markdown, room) + link
 	}
 	head := ""
 	if m.Title != "" {
@@ -272,7 +259,7 @@ func format(contentType string, m notify.Message) (int, string) {
 		link = "\n\n" + m.URL
 	}
 	room := maxContent - utf8.RuneCountInString(head) - utf8.RuneCountInString(link)
-	return contentText, head + truncate(m.Text, room) + link
+	return contentText, head + notify.TruncateRunes(m.Text, room) + link
 }
 
 // escapeMarkdown backslash-escapes the characters that Markdown would interpret inline.
@@ -293,16 +280,4 @@ func firstLine(s string) string {
 		return strings.TrimSpace(s[:i])
 	}
 	return s
-}
-
-// truncate cuts s to at most n characters, marking the cut with "…".
-func truncate(s string, n int) string {
-	if n < 1 {
-		return ""
-	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

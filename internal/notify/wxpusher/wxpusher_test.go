@@ -3,7 +3,6 @@ package wxpusher
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -13,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/notify"
+	"github.com/e5renew/e5renew/internal/notify/notifytest"
 )
 
 const appToken = "AT_qHT0cTQfLwYOlBV9cJj9zDSyEmsp"
@@ -27,30 +27,18 @@ type sent struct {
 	URL         string   `json:"url"`
 }
 
-type captured struct {
-	method, path, query, contentType string
-	body                             sent
-	fields                           map[string]json.RawMessage
+// decode returns the latest request srv saw and its body decoded.
+func decode(t *testing.T, srv *notifytest.Server) (notifytest.Request, sent) {
+	t.Helper()
+	r := srv.Last()
+	var body sent
+	if err := json.Unmarshal([]byte(r.Raw), &body); err != nil {
+		t.Fatalf("body: %v: %s", err, r.Raw)
+	}
+	return r, body
 }
 
 const okAnswer = `{"code":1000,"msg":"处理成功","data":[{"uid":"UID_alice","topicId":null,"messageId":121,"messageContentId":2123,"sendRecordId":12313,"code":1000,"status":"创建发送任务成功"}],"success":true}`
-
-func fake(t *testing.T, answer string) (*httptest.Server, *captured) {
-	t.Helper()
-	got := &captured{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got.method, got.path, got.query = r.Method, r.URL.Path, r.URL.RawQuery
-		got.contentType = r.Header.Get("Content-Type")
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &got.body); err != nil {
-			t.Errorf("body is not JSON: %v: %s", err, b)
-		}
-		json.Unmarshal(b, &got.fields)
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, got
-}
 
 func msg() notify.Message {
 	return notify.Message{
@@ -74,16 +62,17 @@ func newN(t *testing.T, c Config) notify.Notifier {
 }
 
 func TestSendMarkdown(t *testing.T) {
-	srv, got := fake(t, okAnswer)
+	srv := notifytest.NewServer(t, 200, okAnswer)
 	n := newN(t, Config{AppToken: appToken, UIDs: []string{"UID_alice"}, TopicIDs: []int{123}, BaseURL: srv.URL})
 	if err := n.Send(context.Background(), msg()); err != nil {
 		t.Fatal(err)
 	}
-	if got.method != "POST" || got.path != "/api/send/message" || got.query != "" {
-		t.Errorf("request = %s %s?%s", got.method, got.path, got.query)
+	got, body := decode(t, srv)
+	if got.Method != "POST" || got.Path != "/api/send/message" || got.RawQuery != "" {
+		t.Errorf("request = %s %s?%s", got.Method, got.Path, got.RawQuery)
 	}
-	if got.contentType != "application/json" {
-		t.Errorf("Content-Type = %q", got.contentType)
+	if got.ContentType != "application/json" {
+		t.Errorf("Content-Type = %q", got.ContentType)
 	}
 	want := sent{
 		AppToken:    appToken,
@@ -94,10 +83,10 @@ func TestSendMarkdown(t *testing.T) {
 		TopicIDs:    []int{123},
 		URL:         "https://e5.example.com/accounts/alice",
 	}
-	if !reflect.DeepEqual(got.body, want) {
-		t.Errorf("body =\n%#v\nwant\n%#v", got.body, want)
+	if !reflect.DeepEqual(body, want) {
+		t.Errorf("body =\n%#v\nwant\n%#v", body, want)
 	}
-	for k := range got.fields {
+	for k := range got.Body {
 		switch k {
 		case "appToken", "content", "summary", "contentType", "uids", "topicIds", "url":
 		default:
@@ -110,13 +99,14 @@ func TestSendMarkdown(t *testing.T) {
 }
 
 func TestSendText(t *testing.T) {
-	srv, got := fake(t, okAnswer)
+	srv := notifytest.NewServer(t, 200, okAnswer)
 	m := msg()
 	m.URL = ""
 	n := newN(t, Config{AppToken: appToken, UIDs: []string{"UID_alice"}, ContentType: "text", BaseURL: srv.URL + "/"})
 	if err := n.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
+	got, body := decode(t, srv)
 	want := sent{
 		AppToken:    appToken,
 		Content:     "账号 alice_1 需要处理\n\n刷新令牌已失效。\n请重新登录。",
@@ -124,19 +114,19 @@ func TestSendText(t *testing.T) {
 		ContentType: 1,
 		UIDs:        []string{"UID_alice"},
 	}
-	if !reflect.DeepEqual(got.body, want) {
-		t.Errorf("body =\n%#v\nwant\n%#v", got.body, want)
+	if !reflect.DeepEqual(body, want) {
+		t.Errorf("body =\n%#v\nwant\n%#v", body, want)
 	}
-	if _, ok := got.fields["topicIds"]; ok {
+	if _, ok := got.Body["topicIds"]; ok {
 		t.Error("topicIds sent though none configured")
 	}
-	if _, ok := got.fields["url"]; ok {
+	if _, ok := got.Body["url"]; ok {
 		t.Error("url sent though the message has none")
 	}
 }
 
 func TestLimits(t *testing.T) {
-	srv, got := fake(t, okAnswer)
+	srv := notifytest.NewServer(t, 200, okAnswer)
 	m := msg()
 	m.Title = strings.Repeat("很长的标题", 30) // 150 characters
 	m.Markdown = strings.Repeat("正文", 30000)
@@ -144,10 +134,11 @@ func TestLimits(t *testing.T) {
 	if err := n.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	if c := utf8.RuneCountInString(got.body.Summary); c != maxSummary {
+	_, body := decode(t, srv)
+	if c := utf8.RuneCountInString(body.Summary); c != maxSummary {
 		t.Errorf("summary has %d characters, want %d", c, maxSummary)
 	}
-	c := got.body.Content
+	c := body.Content
 	if utf8.RuneCountInString(c) > maxContent {
 		t.Errorf("content has %d characters", utf8.RuneCountInString(c))
 	}
@@ -171,7 +162,7 @@ func TestServiceErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, _ := fake(t, tc.answer)
+			srv := notifytest.NewServer(t, 200, tc.answer)
 			n := newN(t, Config{AppToken: appToken, UIDs: []string{"UID_bob"}, BaseURL: srv.URL})
 			err := n.Send(context.Background(), msg())
 			if err == nil {
@@ -190,7 +181,7 @@ func TestServiceErrors(t *testing.T) {
 }
 
 func TestPartialDeliveryIsSuccess(t *testing.T) {
-	srv, _ := fake(t, `{"code":1000,"msg":"处理成功","data":[{"uid":"UID_a","code":1002,"status":"用户不存在"},{"uid":"UID_b","code":1000,"status":"创建发送任务成功"}],"success":true}`)
+	srv := notifytest.NewServer(t, 200, `{"code":1000,"msg":"处理成功","data":[{"uid":"UID_a","code":1002,"status":"用户不存在"},{"uid":"UID_b","code":1000,"status":"创建发送任务成功"}],"success":true}`)
 	n := newN(t, Config{AppToken: appToken, UIDs: []string{"UID_a", "UID_b"}, BaseURL: srv.URL})
 	if err := n.Send(context.Background(), msg()); err != nil {
 		t.Fatal(err)
