@@ -138,23 +138,39 @@ func newAccountsCommand(d *deps) *cobra.Command {
 }
 
 // openAccount loads the configuration and its store and finds the named account (its
-// configured spelling); unknown names are an error listing the known ones.
+// configured spelling), whether in the file or added by e5renew; unknown names are an error
+// listing the known ones.
 func openAccount(cmd *cobra.Command, d *deps, cfgPath, name string) (*config.Config, store.Store, string, error) {
-	cfg, err := loadConfig(d, cfgPath)
+	cfg, st, err := openState(cmd, d, cfgPath)
 	if err != nil {
 		return nil, nil, "", err
 	}
 	a, ok := cfg.Account(name)
 	if !ok {
+		st.Close()
 		var names []string
 		for _, a := range cfg.Accounts {
 			names = append(names, a.Name)
 		}
 		return nil, nil, "", fmt.Errorf("%s", acctTexts.unknown.In(d.lang, name, cfg.Path, strings.Join(names, ", ")))
 	}
+	return cfg, st, a.Name, nil
+}
+
+// openState loads the configuration, opens its store and adds the accounts e5renew added
+// itself to the configuration's list.
+func openState(cmd *cobra.Command, d *deps, cfgPath string) (*config.Config, store.Store, error) {
+	cfg, err := loadConfig(d, cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
 	st, err := fleet.OpenStore(cfg)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, err
 	}
-	return cfg, st, a.Name, nil
+	if err := fleet.MergeManaged(cmd.Context(), cfg, st); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return cfg, st, nil
 }

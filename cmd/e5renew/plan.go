@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/e5renew/e5renew/internal/fleet"
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/report"
 	"github.com/e5renew/e5renew/internal/store"
@@ -44,17 +43,13 @@ example of what its schedule draws, in the account's time zone and in UTC.
   e5renew plan --account alice --next 20`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(d, cfgPath)
+			cfg, st, err := openState(cmd, d, cfgPath)
 			if err != nil {
 				return err
 			}
+			defer st.Close()
 			now := time.Now()
 			if account == "" {
-				st, err := fleet.OpenStore(cfg)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
 				states, err := statesByName(cmd, st)
 				if err != nil {
 					return err
@@ -75,12 +70,12 @@ example of what its schedule draws, in the account's time zone and in UTC.
 				}
 				return tw.Flush()
 			}
-			_, st, name, err := openAccount(cmd, d, cfgPath, account)
-			if err != nil {
+			a, ok := cfg.Account(account)
+			if !ok {
+				_, _, _, err := openAccount(cmd, d, cfgPath, account) // says which accounts there are
 				return err
 			}
-			defer st.Close()
-			a, _ := cfg.Account(name)
+			name := a.Name
 			spec, err := cfg.Spec(a)
 			if err != nil {
 				return fmt.Errorf("account %s: %w", name, err)

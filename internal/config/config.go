@@ -115,6 +115,12 @@ type Account struct {
 	// Notify lists the channels (by name) told about this account; default all.
 	Notify []string `yaml:"notify"`
 
+	// Managed accounts were added by e5renew (login, accounts add, import, setup) and live
+	// encrypted in the state store, not in the file.
+	Managed bool `yaml:"-"`
+	// SecretExpires is when the client secret expires, when known.
+	SecretExpires time.Time `yaml:"-"`
+
 	// Line is where the account is defined in the file.
 	Line int `yaml:"-"`
 	// Comment is written above the account by Marshal.
@@ -193,9 +199,6 @@ func (c *Config) validate() Errors {
 		if _, err := i18n.Parse(c.Language); err != nil {
 			add(0, "language", "%v", err)
 		}
-	}
-	if len(c.Accounts) == 0 {
-		add(0, "accounts", "no accounts: add at least one (see the README for each sign-in type)")
 	}
 	checkTuning := func(line int, key string, acts *Activities, pause, tz string) {
 		if acts != nil && acts.Random != "" {

@@ -94,7 +94,6 @@ func TestStrictErrorsNameFileLineAndKey(t *testing.T) {
 		{"field not used by type", "accounts:\n  - name: a\n    type: refresh_token\n    client_id: 11111111-2222-3333-4444-555555555555\n    refresh_token: x\n    password: p\n",
 			nil, []string{"accounts[0] (a).password: is not used by type refresh_token"}},
 		{"bad client id", "accounts:\n  - name: a\n    type: refresh_token\n    client_id: my-app\n    refresh_token: x\n", nil, []string{"is not a client id"}},
-		{"no accounts", "cloud: global\n", nil, []string{"no accounts"}},
 		{"bad cloud", "cloud: mars\naccounts: []\n", nil, []string{`unknown cloud "mars"`, "china"}},
 		{"bad yaml", "accounts:\n  - name: [\n", nil, []string{"cfg.yaml"}},
 		{"empty file", "", nil, []string{"the file is empty"}},

@@ -97,6 +97,9 @@ func (c *Config) Marshal(header string) ([]byte, error) {
 	}
 	accts := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, a := range c.Accounts {
+		if a.Managed {
+			continue // kept encrypted in the state store, never written out
+		}
 		m := &yaml.Node{Kind: yaml.MappingNode}
 		for _, kv := range [][2]string{
 			{"name", a.Name}, {"type", a.Type}, {"tenant", a.Tenant}, {"client_id", a.ClientID},

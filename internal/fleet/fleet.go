@@ -103,6 +103,12 @@ func New(ctx context.Context, o Options) (*Fleet, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg := o.Config
+	if err := MergeManaged(ctx, cfg, o.Store); err != nil {
+		return nil, err
+	}
+	if len(cfg.Accounts) == 0 {
+		return nil, fmt.Errorf("no accounts in %s: add one with `e5renew login`, `e5renew accounts add`, `e5renew import`, or in the file (see the README)", cfg.Path)
+	}
 	ep, err := cfg.ResolveEndpoints(o.Getenv)
 	if err != nil {
 		return nil, err
@@ -150,6 +156,39 @@ func New(ctx context.Context, o Options) (*Fleet, error) {
 		return nil, errors.New(strings.Join(problems, "\n"))
 	}
 	return f, nil
+}
+
+// MergeManaged adds the accounts e5renew added itself (kept encrypted in the store) to
+// cfg.Accounts, replacing those merged before. An account both in the file and in the store
+// is an error that says how to resolve it.
+func MergeManaged(ctx context.Context, cfg *config.Config, st store.Store) error {
+	managed, err := st.ManagedAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	kept := cfg.Accounts[:0:0]
+	for _, a := range cfg.Accounts {
+		if !a.Managed {
+			kept = append(kept, a)
+		}
+	}
+	for _, m := range managed {
+		for _, a := range kept {
+			if strings.EqualFold(a.Name, m.Name) {
+				where := cfg.Path
+				if a.Line > 0 {
+					where = fmt.Sprintf("%s:%d", cfg.Path, a.Line)
+				}
+				return fmt.Errorf("%s: account %s is also one e5renew added (%s): keep one — remove it from the file, or run `e5renew accounts remove %s`", where, a.Name, m.Source, m.Name)
+			}
+		}
+		a := config.Account{Name: m.Name, Type: m.Type, Tenant: m.Tenant, ClientID: m.ClientID, ClientSecret: m.ClientSecret,
+			RefreshToken: m.RefreshToken, Username: m.Username, Password: m.Password, User: m.User, Scopes: m.Scopes,
+			Managed: true, SecretExpires: m.SecretExpires}
+		kept = append(kept, a)
+	}
+	cfg.Accounts = kept
+	return nil
 }
 
 func selection(cfg *config.Config, a *config.Account) (round.Selection, error) {

@@ -96,9 +96,43 @@ type Store interface {
 	// at most limit (all when limit <= 0).
 	Deliveries(ctx context.Context, channel string, limit int) ([]Delivery, error)
 
+	// SaveManaged adds or replaces an account e5renew added itself (login, accounts add,
+	// import, setup); its credentials are sealed.
+	SaveManaged(ctx context.Context, a ManagedAccount) error
+	// ManagedAccounts returns them, sorted by name.
+	ManagedAccounts(ctx context.Context) ([]ManagedAccount, error)
+	// DeleteManaged removes one (ErrNotFound when there is none); its history stays.
+	DeleteManaged(ctx context.Context, name string) error
+
 	// Close releases the store; it must not be used afterwards.
 	Close() error
 }
+
+// ManagedAccount is an account e5renew added itself, kept in the store rather than in the
+// configuration file.
+type ManagedAccount struct {
+	Name     string
+	Type     string // refresh_token, client_credentials or password
+	Tenant   string
+	ClientID string
+	// User is the mailbox an application account works on; Username the sign-in name of a
+	// password account.
+	User, Username string
+	Scopes         []string
+	ClientSecret   secret.String
+	RefreshToken   secret.String // the token that started the chain (rotations are in tokens)
+	Password       secret.String
+	// SecretExpires is when the client secret expires, when known (setup, doctor, the owner).
+	SecretExpires time.Time
+	// Source says how it was added: login, login-browser, accounts-add, import, setup.
+	Source  string
+	Created time.Time
+	Updated time.Time
+}
+
+// CredentialsAD is the associated data a managed account's credentials are sealed with
+// (bound to the account whatever the spelling of its name).
+func CredentialsAD(account string) string { return "account:" + FoldName(account) + "|credentials" }
 
 // AccountState is what the daemon keeps about an account between rounds.
 type AccountState struct {

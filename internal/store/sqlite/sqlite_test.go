@@ -65,6 +65,11 @@ func TestTokenEncryptedOnDisk(t *testing.T) {
 	if err := s.SaveToken(ctx, "alice", store.Token{RefreshToken: rt, Seed: "seed"}); err != nil {
 		t.Fatal(err)
 	}
+	// An account added by e5renew itself: its secret, token and password are sealed too.
+	if err := s.SaveManaged(ctx, store.ManagedAccount{Name: "bob", Type: "password", ClientSecret: "PLAINTEXT-MARKER-secret",
+		RefreshToken: "PLAINTEXT-MARKER-rt", Password: "PLAINTEXT-MARKER-pw"}); err != nil {
+		t.Fatal(err)
+	}
 	// check reads the database and its WAL; sealedIn names the file that must hold the
 	// sealed value, so the test looks where the token really went.
 	check := func(when, sealedIn string) {

@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ var daemonTests = []struct {
 	{"ActivityHealth/SaveLoad", testActivityHealth},
 	{"Deliveries/OrderAndFilter", testDeliveries},
 	{"Daemon/Reopen", testDaemonReopen},
+	{"Managed/SaveListDelete", testManaged},
 }
 
 func testStateUnknown(t *testing.T, h *harness) {
@@ -280,4 +283,52 @@ func testStateSaveMany(t *testing.T, h *harness) {
 	got, _, err := s.LoadState(ctx(t), "acct003")
 	must(t, err)
 	checkState(t, got, many[3])
+}
+
+func testManaged(t *testing.T, h *harness) {
+	s := h.store(t)
+	list, err := s.ManagedAccounts(ctx(t))
+	must(t, err)
+	if len(list) != 0 {
+		t.Fatalf("managed accounts of an empty store: %+v", list)
+	}
+	bob := store.ManagedAccount{Name: "bob", Type: "client_credentials", Tenant: "contoso.onmicrosoft.com",
+		ClientID: "c1", User: "admin@contoso.onmicrosoft.com", ClientSecret: "s3cr3t~value", Source: "accounts-add",
+		SecretExpires: base.Add(700 * 24 * time.Hour), Created: base, Updated: base}
+	alice := store.ManagedAccount{Name: "Alice", Type: "refresh_token", ClientID: "c2", RefreshToken: "1.AXEA-refresh",
+		Scopes: []string{"User.Read", "Mail.ReadWrite"}, Source: "login"}
+	must(t, s.SaveManaged(ctx(t), bob))
+	must(t, s.SaveManaged(ctx(t), alice))
+	if err := s.SaveManaged(ctx(t), store.ManagedAccount{Name: "x"}); err == nil {
+		t.Error("a managed account without a type was accepted")
+	}
+	list, err = s.ManagedAccounts(ctx(t))
+	must(t, err)
+	if len(list) != 2 || list[0].Name != "Alice" || list[1].Name != "bob" {
+		t.Fatalf("managed accounts %+v, want Alice and bob", list)
+	}
+	a, b := list[0], list[1]
+	if a.RefreshToken.Reveal() != "1.AXEA-refresh" || strings.Join(a.Scopes, " ") != "User.Read Mail.ReadWrite" || a.Source != "login" || a.Created.IsZero() {
+		t.Errorf("alice %+v", a)
+	}
+	if b.ClientSecret.Reveal() != "s3cr3t~value" || b.Tenant != "contoso.onmicrosoft.com" || b.User != "admin@contoso.onmicrosoft.com" || b.Type != "client_credentials" {
+		t.Errorf("bob %+v", b)
+	}
+	checkTime(t, "SecretExpires", b.SecretExpires, bob.SecretExpires)
+	checkTime(t, "Created", b.Created, base)
+	// Replacing keeps the creation time and the case-insensitive identity.
+	alice.Name, alice.RefreshToken, alice.Updated = "ALICE", "1.AXEA-new", base.Add(time.Hour)
+	must(t, s.SaveManaged(ctx(t), alice))
+	list, _ = s.ManagedAccounts(ctx(t))
+	if len(list) != 2 || list[0].RefreshToken.Reveal() != "1.AXEA-new" || !list[0].Created.Equal(a.Created) {
+		t.Errorf("after replacing: %+v", list)
+	}
+	must(t, s.DeleteManaged(ctx(t), "BOB"))
+	if err := s.DeleteManaged(ctx(t), "bob"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting twice: %v, want ErrNotFound", err)
+	}
+	list, _ = s.ManagedAccounts(ctx(t))
+	if len(list) != 1 {
+		t.Errorf("after delete: %+v", list)
+	}
 }
