@@ -1,18 +1,28 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/config"
 	"github.com/e5renew/e5renew/internal/daemon"
 	"github.com/e5renew/e5renew/internal/fleet"
+	"github.com/e5renew/e5renew/internal/graph"
 	"github.com/e5renew/e5renew/internal/i18n"
+	"github.com/e5renew/e5renew/internal/onboard"
 	"github.com/e5renew/e5renew/internal/report"
+	"github.com/e5renew/e5renew/internal/secret"
 	"github.com/e5renew/e5renew/internal/store"
 )
 
@@ -25,6 +35,195 @@ var acctTexts = struct {
 	follow:  i18n.Text{EN: "A running `e5renew serve` follows within seconds.", ZH: "正在运行的 `e5renew serve` 会在几秒内生效。"},
 	unknown: i18n.Text{EN: "no account named %q in %s; the accounts are: %s", ZH: "%[2]s 中没有名为 %[1]q 的账号；现有账号：%[3]s"},
 }
+
+var addTexts = struct {
+	ok, user, userUnknown, userUnchecked, saved, inFile, removed, notManaged, secretStdin i18n.Text
+}{
+	ok:            i18n.Text{EN: "The app signed in to %s.", ZH: "应用已成功登录租户 %s。"},
+	user:          i18n.Text{EN: "It will work on %s (%s).", ZH: "将使用 %s（%s）的邮箱和文件。"},
+	userUnknown:   i18n.Text{EN: "the tenant has no user %q: give --user the user principal name (UPN) or object id of the mailbox to use", ZH: "租户中没有用户 %q：--user 请填写要使用的邮箱的用户主体名称（UPN）或对象 ID"},
+	userUnchecked: i18n.Text{EN: "Could not check the user %s (%s); it is saved as given.", ZH: "无法检查用户 %s（%s）；按填写的内容保存。"},
+	saved:         i18n.Text{EN: "Account %s saved; its client secret is kept encrypted in %s.", ZH: "账号 %s 已保存；客户端密码加密保存在 %s。"},
+	inFile:        i18n.Text{EN: "%s is written in %s: remove it from the file there", ZH: "%s 写在 %s 中：请在该文件中删除它"},
+	removed:       i18n.Text{EN: "Account %s removed (its history stays).", ZH: "账号 %s 已删除（历史记录保留）。"},
+	notManaged:    i18n.Text{EN: "no account named %q was added by e5renew", ZH: "没有名为 %q 的由 e5renew 添加的账号"},
+	secretStdin:   i18n.Text{EN: "Client secret (the Value, not the Secret ID): ", ZH: "客户端密码（“值”，不是“机密 ID”）："},
+}
+
+func newAccountsAddCommand(d *deps) *cobra.Command {
+	var cfgPath, tenant, clientID, secretEnv, user, name, expires string
+	var fromStdin bool
+	cmd := &cobra.Command{
+		Use:   "add",
+		Short: "Add an application (client credentials) account, checked by signing in / 添加应用程序账号（登录验证后保存）",
+		Long: `Adds an account that signs in as an application (client id and secret, application
+permissions) and works on one user's mailbox and files. The secret is read from an
+environment variable or from standard input, never from the command line, and the account is
+saved only after the app signed in; what its roles allow is then listed.
+
+添加以应用程序身份登录（客户端 ID 与密码、应用程序权限）并操作某个用户邮箱与文件的账号。
+密码从环境变量或标准输入读取，从不出现在命令行上；应用登录成功后才会保存，并列出其角色允许的活动。`,
+		Example: `  E5_SECRET='…' e5renew accounts add --tenant contoso.onmicrosoft.com --client-id 1111… --client-secret-env E5_SECRET --user admin@contoso.onmicrosoft.com
+  e5renew accounts add --tenant contoso.onmicrosoft.com --client-id 1111… --client-secret-stdin --user admin@contoso.onmicrosoft.com < secret.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var problems []string
+			switch strings.ToLower(strings.TrimSpace(tenant)) {
+			case "":
+				problems = append(problems, "--tenant is required: the tenant's domain (contoso.onmicrosoft.com) or id")
+			case "common", "organizations", "consumers":
+				problems = append(problems, fmt.Sprintf("--tenant %s: application sign-in needs the tenant's domain or id", tenant))
+			}
+			if !isGUID(clientID) {
+				problems = append(problems, "--client-id is required: the Application (client) ID, a GUID")
+			}
+			if user == "" {
+				problems = append(problems, "--user is required: the user (UPN or object id) whose mailbox and files the app works on")
+			}
+			if (secretEnv == "") == !fromStdin {
+				problems = append(problems, "give the client secret with --client-secret-env VAR or --client-secret-stdin (exactly one)")
+			}
+			if name != "" && !validName(name) {
+				problems = append(problems, loginTexts.badName.In(d.lang, name))
+			}
+			var expiry time.Time
+			if expires != "" {
+				t, err := time.Parse("2006-01-02", expires)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("--secret-expires %q: write the date as 2027-06-30", expires))
+				}
+				expiry = t
+			}
+			if len(problems) > 0 {
+				return errors.New(strings.Join(problems, "\n"))
+			}
+			var clientSecret secret.String
+			if secretEnv != "" {
+				v, ok := d.getenv(secretEnv)
+				if !ok || strings.TrimSpace(v) == "" {
+					return fmt.Errorf("--client-secret-env: the environment variable %s is not set", secretEnv)
+				}
+				clientSecret = secret.String(strings.TrimSpace(v))
+			} else {
+				fmt.Fprint(d.stderr, addTexts.secretStdin.In(d.lang))
+				in := d.stdin
+				if in == nil {
+					in = os.Stdin
+				}
+				line, err := bufio.NewReader(in).ReadString('\n')
+				if err != nil && line == "" {
+					return fmt.Errorf("read the client secret from standard input: %w", err)
+				}
+				clientSecret = secret.String(strings.TrimSpace(line))
+				fmt.Fprintln(d.stderr)
+			}
+			if isGUID(clientSecret.Reveal()) {
+				return errors.New("this looks like the secret's ID (a GUID), not its value: copy the Value column (AADSTS7000215 otherwise)")
+			}
+			cfg, st, err := openOrCreateState(cmd, d, cfgPath)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ep, err := cfg.ResolveEndpoints(d.getenv)
+			if err != nil {
+				return err
+			}
+			if name == "" {
+				name = onboard.NameFor("", tenant)
+			}
+			if a, ok := cfg.Account(name); ok && !a.Managed {
+				return fmt.Errorf("%s already has an account named %s: choose another --name", cfg.Path, a.Name)
+			}
+			hc := &http.Client{Timeout: 60 * time.Second}
+			src, err := auth.NewAppSource(auth.AppOptions{Common: auth.Common{Account: name, Endpoints: ep, HTTPClient: hc, Logger: d.logger},
+				Tenant: tenant, ClientID: clientID, ClientSecret: clientSecret})
+			if err != nil {
+				return err
+			}
+			tok, err := src.Token(cmd.Context())
+			if err != nil {
+				if ae, ok := auth.AsError(err); ok {
+					return fmt.Errorf("the app could not sign in (%s): %s", firstNonEmpty(fmt.Sprintf("AADSTS%d", ae.Code()), ae.OAuthError), ae.Message(d.lang))
+				}
+				return err
+			}
+			out := d.stdout
+			fmt.Fprintln(out, addTexts.ok.In(d.lang, tok.TenantID))
+			var u struct {
+				ID  string `json:"id"`
+				UPN string `json:"userPrincipalName"`
+			}
+			gc := graph.New(src, graph.Options{BaseURL: ep.Graph, HTTPClient: hc, Logger: d.logger})
+			if _, err := gc.Get(cmd.Context(), "/users/"+url.PathEscape(user), url.Values{"$select": {"id,userPrincipalName"}}, &u, ""); err != nil {
+				var ge *graph.Error
+				if errors.As(err, &ge) && ge.Status == 404 {
+					return errors.New(addTexts.userUnknown.In(d.lang, user))
+				}
+				fmt.Fprintln(out, addTexts.userUnchecked.In(d.lang, user, err))
+			} else {
+				fmt.Fprintln(out, addTexts.user.In(d.lang, u.UPN, u.ID))
+			}
+			acct := store.ManagedAccount{Name: name, Type: string(auth.KindClientCredentials), Tenant: tenant, ClientID: clientID,
+				ClientSecret: clientSecret, User: user, SecretExpires: expiry, Source: "accounts-add"}
+			if err := onboard.Save(cmd.Context(), st, acct, time.Now()); err != nil {
+				return err
+			}
+			cov, err := onboard.CoverageOf(tok)
+			if err != nil {
+				return err
+			}
+			cov.Write(out, d.lang)
+			fmt.Fprintln(out, addTexts.saved.In(d.lang, name, cfg.DataPath()))
+			fmt.Fprintln(out, loginTexts.follow.In(d.lang))
+			return nil
+		},
+	}
+	configFlag(cmd, &cfgPath)
+	fl := cmd.Flags()
+	fl.StringVar(&tenant, "tenant", "", "the tenant's domain or id / 租户域名或 ID")
+	fl.StringVar(&clientID, "client-id", "", "the app's Application (client) ID / 应用程序（客户端）ID")
+	fl.StringVar(&secretEnv, "client-secret-env", "", "environment variable holding the client secret's value / 存放客户端密码的环境变量")
+	fl.BoolVar(&fromStdin, "client-secret-stdin", false, "read the client secret's value from standard input / 从标准输入读取客户端密码")
+	fl.StringVar(&user, "user", "", "the user (UPN or object id) whose mailbox and files to use / 使用其邮箱与文件的用户")
+	fl.StringVar(&name, "name", "", "account name (default: from the tenant) / 账号名称")
+	fl.StringVar(&expires, "secret-expires", "", "when the client secret expires, e.g. 2027-06-30 (e5renew warns before) / 客户端密码到期日")
+	return cmd
+}
+
+func newAccountsRemoveCommand(d *deps) *cobra.Command {
+	var cfgPath string
+	cmd := &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove an account added by login, accounts add or import / 删除由 login、accounts add 或 import 添加的账号",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, st, err := openState(cmd, d, cfgPath)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			a, ok := cfg.Account(args[0])
+			switch {
+			case !ok:
+				return errors.New(addTexts.notManaged.In(d.lang, args[0]))
+			case !a.Managed:
+				return errors.New(addTexts.inFile.In(d.lang, a.Name, cfg.Path))
+			}
+			if err := onboard.Remove(cmd.Context(), st, a.Name, time.Now()); err != nil {
+				return err
+			}
+			fmt.Fprintln(d.stdout, addTexts.removed.In(d.lang, a.Name))
+			return nil
+		},
+	}
+	configFlag(cmd, &cfgPath)
+	return cmd
+}
+
+var reGUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func isGUID(s string) bool { return reGUID.MatchString(strings.TrimSpace(s)) }
 
 func newAccountsCommand(d *deps) *cobra.Command {
 	cmd := &cobra.Command{
@@ -133,7 +332,7 @@ func newAccountsCommand(d *deps) *cobra.Command {
 		},
 	}
 	configFlag(resume, &cfgPath)
-	cmd.AddCommand(list, pause, resume)
+	cmd.AddCommand(list, pause, resume, newAccountsAddCommand(d), newAccountsRemoveCommand(d))
 	return cmd
 }
 

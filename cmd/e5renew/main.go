@@ -23,10 +23,13 @@ var version = "dev"
 
 // deps are the process's outside world, so commands can be tested.
 type deps struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) (string, bool)
 	lang           i18n.Lang
 	logger         *slog.Logger
+	// openBrowser replaces the system browser (tests); nil: the system's.
+	openBrowser func(url string) error
 }
 
 func main() {
@@ -38,7 +41,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	d := &deps{stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv, lang: i18n.FromEnv(),
+	d := &deps{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv, lang: i18n.FromEnv(),
 		logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	cmd := newRootCommand(d)
 	if err := cmd.ExecuteContext(ctx); err != nil {
@@ -84,7 +87,7 @@ e5renew 登录每个账号的租户，按不规则、接近真人的时间表调
 	root.SetErr(d.stderr)
 	root.PersistentFlags().StringVar(&lang, "lang", "", "message language: zh or en (default from E5RENEW_LANG or LANG) / 消息语言")
 	root.AddCommand(newVersionCommand(d), newEmulatorCommand(d), newDemoCommand(d), newCatalogCommand(d), newRunCommand(d), newAccountsCommand(d),
-		newServeCommand(d), newPlanCommand(d), newNotifyCommand(d))
+		newServeCommand(d), newPlanCommand(d), newNotifyCommand(d), newLoginCommand(d))
 	return root
 }
 

@@ -22,15 +22,18 @@ func configFlag(cmd *cobra.Command, p *string) {
 }
 
 func loadConfig(d *deps, flag string) (*config.Config, error) {
-	path := flag
-	if path == "" {
-		if v, ok := d.getenv("E5RENEW_CONFIG"); ok && v != "" {
-			path = v
-		} else {
-			path = "e5renew.yaml"
-		}
+	return config.Load(resolveConfigPath(d, flag))
+}
+
+// resolveConfigPath is the --config flag, else $E5RENEW_CONFIG, else ./e5renew.yaml.
+func resolveConfigPath(d *deps, flag string) string {
+	if flag != "" {
+		return flag
 	}
-	return config.Load(path)
+	if v, ok := d.getenv("E5RENEW_CONFIG"); ok && v != "" {
+		return v
+	}
+	return "e5renew.yaml"
 }
 
 // openFleet loads the configuration, opens its state store and builds its accounts; the

@@ -45,6 +45,9 @@ type Options struct {
 	// PollChanges is how often the store is read for pauses and resumes made by another
 	// process (default 2 s).
 	PollChanges time.Duration
+	// OnAccountsChanged, when set, is called when another process added, replaced or
+	// removed an account (e5renew login, accounts add, import): the service reloads.
+	OnAccountsChanged func()
 	// OnRound, when set, is called after each round with the account's new state (the
 	// demo prints rounds with it).
 	OnRound func(res *round.Result, st store.AccountState, interrupted bool)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,6 +76,8 @@ type env struct {
 	done    chan error
 	logs    *syncBuffer
 	poll    time.Duration
+	// accountsChanged counts the daemon's calls of OnAccountsChanged.
+	accountsChanged atomic.Int32
 	// graphSleep replaces the Graph client's waits between retries (nil: real).
 	graphSleep func(ctx context.Context, d time.Duration) error
 }
@@ -142,7 +145,8 @@ func (e *env) start(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.d, err = New(t.Context(), Options{Config: e.cfg, Store: e.st, Fleet: e.fleet, Clock: e.clk, Logger: log,
-		Metrics: e.metrics, Notifier: e.mgr, Version: "test", Seed: 42, PollChanges: e.poll})
+		Metrics: e.metrics, Notifier: e.mgr, Version: "test", Seed: 42, PollChanges: e.poll,
+		OnAccountsChanged: func() { e.accountsChanged.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -752,4 +756,23 @@ func countAfter(rs []store.Round, t time.Time) int {
 		}
 	}
 	return n
+}
+
+// Another process (e5renew login, accounts add, import) added an account: the daemon asks
+// for a reload at its next look at the store.
+func TestAccountsChangedElsewhereAskForAReload(t *testing.T) {
+	e := newEnv(t, 1, false, emulator.Options{})
+	e.poll = time.Minute
+	e.start(t)
+	e.advance(t, start.Add(10*time.Minute))
+	if n := e.accountsChanged.Load(); n != 0 {
+		t.Fatalf("%d reloads asked before any change", n)
+	}
+	if err := e.st.RecordChange(t.Context(), &store.StateChange{Account: "newbie", Kind: store.ChangeAccounts, Reason: "login", By: ByOwner}); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(t, e.clk.Now().Add(2*time.Minute))
+	if n := e.accountsChanged.Load(); n != 1 {
+		t.Errorf("%d reloads asked, want 1", n)
+	}
 }

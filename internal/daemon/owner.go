@@ -69,6 +69,10 @@ func (d *Daemon) followChanges(ctx context.Context) error {
 			d.applyPause(ctx, c.Account, c.Message, c.At)
 		case ChangeResumeRequested:
 			d.applyResume(ctx, c.Account)
+		case store.ChangeAccounts:
+			if d.o.OnAccountsChanged != nil {
+				d.o.OnAccountsChanged()
+			}
 		}
 	}
 	return nil

@@ -129,8 +129,15 @@ func Run(ctx context.Context, o Options) error {
 		return fleet.New(ctx, fleet.Options{Config: cfg, Store: st, Box: box, Getenv: o.Getenv, HTTPClient: o.HTTPClient,
 			Logger: log, Lang: cfg.Lang(), Auth: auth.Common{OnSignIn: metrics.SignIn}})
 	}
+	accountsChanged := make(chan struct{}, 1)
 	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Store: st, Fleet: build, Logger: log, Metrics: metrics,
-		Notifier: mgr, Version: o.Version, OnRound: o.OnRound, Clock: o.Clock})
+		Notifier: mgr, Version: o.Version, OnRound: o.OnRound, Clock: o.Clock,
+		OnAccountsChanged: func() {
+			select {
+			case accountsChanged <- struct{}{}:
+			default:
+			}
+		}})
 	if err != nil {
 		return err
 	}
@@ -174,6 +181,11 @@ func Run(ctx context.Context, o Options) error {
 			case <-o.Reload:
 				if err := reload(rctx, d, mgr, o); err != nil {
 					log.Error("configuration not reloaded; the previous one stays in force", "err", err)
+				}
+			case <-accountsChanged:
+				log.Info("accounts added or removed by another e5renew command: reloading")
+				if err := reload(rctx, d, mgr, o); err != nil {
+					log.Error("accounts not reloaded", "err", err)
 				}
 			}
 		}

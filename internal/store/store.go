@@ -160,6 +160,10 @@ type AccountState struct {
 	Updated  time.Time
 }
 
+// ChangeAccounts is the state change a command records when it adds, replaces or removes
+// an account e5renew manages, so that a running daemon reloads its accounts.
+const ChangeAccounts = "accounts_changed"
+
 // Pause reasons.
 const (
 	PauseNeedsOwner = "needs_owner"
