@@ -114,6 +114,9 @@ type Account struct {
 	Schedule *schedule.Config `yaml:"schedule"`
 	// Notify lists the channels (by name) told about this account; default all.
 	Notify []string `yaml:"notify"`
+	// SecretExpiresOn is when the client secret expires ("2027-06-30", as the portal shows
+	// it), so that e5renew warns before; e5renew reads it from Graph when it may.
+	SecretExpiresOn string `yaml:"secret_expires"`
 
 	// Managed accounts were added by e5renew (login, accounts add, import, setup) and live
 	// encrypted in the state store, not in the file.
@@ -244,6 +247,13 @@ func (c *Config) validate() Errors {
 		checkTuning(a.Line, key+".", a.Activities, a.Pause, a.TimeZone)
 		if a.ClientID != "" && !reGUID.MatchString(a.ClientID) {
 			add(a.Line, key+".client_id", "%q is not a client id: copy the Application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000", a.ClientID)
+		}
+		if a.SecretExpiresOn != "" {
+			if d, err := time.Parse("2006-01-02", strings.TrimSpace(a.SecretExpiresOn)); err != nil {
+				add(a.Line, key+".secret_expires", "%q is not a date: write it as 2027-06-30", a.SecretExpiresOn)
+			} else {
+				a.SecretExpires = d
+			}
 		}
 		if reGUID.MatchString(a.ClientSecret.Reveal()) {
 			add(a.Line, key+".client_secret", "this looks like the secret's ID (a GUID), not its value: copy the Value column (AADSTS7000215 otherwise)")
