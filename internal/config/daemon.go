@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"sort"
 	"strings"
 	"time"
 
@@ -182,14 +183,17 @@ type Notifications struct {
 	// TimeZone is the zone of the digest time and of times in messages (default
 	// defaults.timezone, else the machine's).
 	TimeZone string `yaml:"timezone"`
-	// Events limits what is sent: needs_owner, recovered, degrading, started, stopped,
-	// digest (default: all).
+	// ExpiryWarnings are how many days before a client secret or the subscription's next
+	// lifecycle date the owner is warned (default 30 and 7).
+	ExpiryWarnings []int `yaml:"expiry_warnings"`
+	// Events limits what is sent: needs_owner, recovered, degrading, expiring, started,
+	// stopped, digest (default: all).
 	Events   []string  `yaml:"events"`
 	Channels []Channel `yaml:"channels"`
 }
 
 // EventNames are the events a configuration may list.
-var EventNames = []string{"needs_owner", "recovered", "degrading", "started", "stopped", "digest"}
+var EventNames = []string{"needs_owner", "recovered", "degrading", "expiring", "started", "stopped", "digest"}
 
 // Channel is one configured notification channel: its type and that type's settings.
 type Channel struct {
@@ -252,6 +256,11 @@ func (n *Notifications) validate(c *Config, add func(line int, key, format strin
 	if n.PublicURL != "" {
 		if u, err := url.Parse(n.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add(0, "notifications.public_url", "%q is not an http(s) URL: write the dashboard's address as you open it, e.g. https://e5.example.com", n.PublicURL)
+		}
+	}
+	for _, d := range n.ExpiryWarnings {
+		if d <= 0 || d > 365 {
+			add(0, "notifications.expiry_warnings", "%d is not a number of days between 1 and 365 (for example [30, 7])", d)
 		}
 	}
 	if n.DegradedAfter != nil && *n.DegradedAfter < 0 {
@@ -350,6 +359,16 @@ func (c *Config) DegradedAfter() int {
 		return DefaultDegradedAfter
 	}
 	return *c.Notifications.DegradedAfter
+}
+
+// ExpiryWarnings returns notifications.expiry_warnings, largest first (default 30 and 7).
+func (c *Config) ExpiryWarnings() []int {
+	w := append([]int(nil), c.Notifications.ExpiryWarnings...)
+	if len(w) == 0 {
+		w = []int{30, 7}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(w)))
+	return w
 }
 
 // WantsEvent reports whether the notifications should include event.

@@ -68,9 +68,11 @@ type Daemon struct {
 	plan     planHeap
 	rng      *rand.Rand
 	running  int
-	lastSeen int64 // the newest state change applied
-	digest   digestCounters
-	stopping bool
+	// background counts checks in flight (expiry), so tests on a fake clock wait for them.
+	background int
+	lastSeen   int64 // the newest state change applied
+	digest     digestCounters
+	stopping   bool
 
 	wake    chan struct{}
 	syncReq chan chan bool
@@ -331,6 +333,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.notify(notify.StartedMsg(d.cfg.NotifyLang(), d.o.Version, n, host), nil)
 	}
 	poll := d.clk.After(d.o.PollChanges)
+	expiry := d.clk.After(expiryFirstAfter)
 	arm := func() <-chan time.Time {
 		if wait := d.dispatch(); wait >= 0 {
 			return d.clk.After(wait)
@@ -352,6 +355,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			poll = d.clk.After(d.o.PollChanges)
 			timer = arm()
+		case <-expiry:
+			d.mu.Lock()
+			d.background++
+			d.mu.Unlock()
+			d.rounds.Add(1)
+			go func() {
+				defer d.rounds.Done()
+				d.checkExpiry(d.roundCtx)
+				d.mu.Lock()
+				d.background--
+				d.mu.Unlock()
+				d.poke()
+			}()
+			expiry = d.clk.After(ExpiryCheckEvery)
+			timer = arm()
 		case reply := <-d.syncReq:
 			timer = arm()
 			reply <- d.idle()
@@ -364,7 +382,7 @@ func (d *Daemon) idle() bool {
 	now := d.clk.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.running == 0 && (len(d.plan) == 0 || now.Before(d.plan[0].due)) && len(d.wake) == 0
+	return d.running == 0 && d.background == 0 && (len(d.plan) == 0 || now.Before(d.plan[0].due)) && len(d.wake) == 0
 }
 
 // quiet asks the dispatcher, between two of its waits, whether it is idle (tests on a

@@ -78,6 +78,7 @@ type env struct {
 	poll    time.Duration
 	// accountsChanged counts the daemon's calls of OnAccountsChanged.
 	accountsChanged atomic.Int32
+	synced          bool
 	// graphSleep replaces the Graph client's waits between retries (nil: real).
 	graphSleep func(ctx context.Context, d time.Duration) error
 }
@@ -102,8 +103,19 @@ func (s *syncBuffer) String() string {
 // newEnv makes n working accounts (plus the two broken ones when broken) scheduled every
 // 10 to 20 minutes in UTC.
 func newEnv(t *testing.T, n int, broken bool, emo emulator.Options) *env {
+	return newEnvClock(t, n, broken, emo, false)
+}
+
+// newEnvClock is newEnv where, with synced, the emulated tenant and sign-in also live on
+// the fake clock (dates such as a secret's end are then on the daemon's time line). The
+// broken-on-purpose accounts need the real clock: their secret expired "yesterday".
+func newEnvClock(t *testing.T, n int, broken bool, emo emulator.Options, synced bool) *env {
 	t.Helper()
-	e := &env{em: emulator.New(emo), dir: t.TempDir(), clk: clock.NewFake(start), inbox: &inbox{}, logs: &syncBuffer{}, poll: time.Hour}
+	clk := clock.NewFake(start)
+	if synced {
+		emo.Now = clk.Now
+	}
+	e := &env{em: emulator.New(emo), dir: t.TempDir(), clk: clk, inbox: &inbox{}, logs: &syncBuffer{}, poll: time.Hour, synced: synced}
 	srv := httptest.NewServer(e.em.Handler())
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
@@ -128,9 +140,16 @@ func newEnv(t *testing.T, n int, broken bool, emo emulator.Options) *env {
 	return e
 }
 
+func (e *env) authNow() func() time.Time {
+	if e.synced {
+		return e.clk.Now
+	}
+	return nil
+}
+
 func (e *env) fleet(ctx context.Context, cfg *config.Config) (*fleet.Fleet, error) {
 	return fleet.New(ctx, fleet.Options{Config: cfg, Store: e.st, Box: e.box, Lang: i18n.EN,
-		Getenv: func(string) (string, bool) { return "", false }, Auth: auth.Common{OnSignIn: e.metrics.SignIn, Sleep: e.graphSleep},
+		Getenv: func(string) (string, bool) { return "", false }, Auth: auth.Common{OnSignIn: e.metrics.SignIn, Sleep: e.graphSleep, Now: e.authNow()},
 		Graph: graph.Options{Sleep: e.graphSleep}})
 }
 
@@ -774,5 +793,46 @@ func TestAccountsChangedElsewhereAskForAReload(t *testing.T) {
 	e.advance(t, e.clk.Now().Add(2*time.Minute))
 	if n := e.accountsChanged.Load(); n != 1 {
 		t.Errorf("%d reloads asked, want 1", n)
+	}
+}
+
+// The owner hears 30 and 7 days before a client secret expires and before the
+// subscription's next lifecycle date, once per threshold.
+func TestExpiryWarnings(t *testing.T) {
+	e := newEnvClock(t, 3, false, emulator.Options{}, true)
+	e.cfg.Defaults.Schedule = schedule.Config{Interval: "6h-12h", TimeZone: "UTC"}
+	app, pw := &e.cfg.Accounts[1], &e.cfg.Accounts[2]
+	end := start.Add(20*24*time.Hour + time.Hour)
+	value, _, err := e.em.AddSecret(app.ClientID, emulator.SecretSpec{Value: "Qq1~expiring-" + strings.Repeat("e", 27), End: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.ClientSecret = secret.String(value)
+	if err := e.em.SetDeveloperSubscription(pw.Tenant, "Enabled", start.Add(5*24*time.Hour+time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	e.advance(t, start.Add(2*time.Minute))
+	if got := e.inbox.messages(notify.Expiring, app.Name); len(got) != 1 || !strings.Contains(got[0].Title, "expires in 20 days") {
+		t.Fatalf("secret warnings %+v, want one at 20 days", got)
+	}
+	if got := e.inbox.messages(notify.Expiring, pw.Name); len(got) != 1 || !strings.Contains(got[0].Title, "in 5 days") || !strings.Contains(got[0].Text, "advisory") {
+		t.Fatalf("subscription warnings %+v, want one at 5 days", got)
+	}
+	if got := e.inbox.messages(notify.Expiring, e.cfg.Accounts[0].Name); len(got) != 0 {
+		t.Errorf("a healthy account was warned: %+v", got)
+	}
+	// The following days: nothing new until the secret is within 7 days.
+	e.advance(t, start.Add(10*24*time.Hour))
+	if got := e.inbox.messages(notify.Expiring, app.Name); len(got) != 1 {
+		t.Errorf("%d secret warnings after 10 days, want still 1", len(got))
+	}
+	e.advance(t, start.Add(15*24*time.Hour))
+	got := e.inbox.messages(notify.Expiring, app.Name)
+	if len(got) != 2 || !strings.Contains(got[1].Title, "expires in 5 days") && !strings.Contains(got[1].Title, "expires in 6 days") {
+		t.Errorf("secret warnings %+v, want a second one under 7 days", got)
+	}
+	if n := len(e.inbox.messages(notify.Expiring, pw.Name)); n != 1 {
+		t.Errorf("%d subscription warnings, want 1 (its date passed)", n)
 	}
 }

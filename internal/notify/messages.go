@@ -19,7 +19,12 @@ var texts = struct {
 	startedTitle, startedText, stoppedTitle, stoppedText          i18n.Text
 	digestTitle, digestCounts, digestRounds, digestProblem, digOK i18n.Text
 	testTitle, testText                                           i18n.Text
+	secretTitle, secretText, subTitle, subText                    i18n.Text
 }{
+	secretTitle: i18n.Text{EN: "e5renew: the client secret of %s expires in %d days", ZH: "e5renew：%s 的客户端密码将在 %d 天后过期"},
+	secretText:  i18n.Text{EN: "It expires on %s; sign-ins stop then. Create a new secret (e5renew setup, or Certificates & secrets in the portal) and put its value in the configuration.", ZH: "将于 %s 过期，届时将无法登录。请新建客户端密码（e5renew setup，或门户中的“证书和密码”）并把其值填入配置。"},
+	subTitle:    i18n.Text{EN: "e5renew: the E5 subscription of %s reaches its lifecycle date in %d days", ZH: "e5renew：%s 的 E5 订阅将在 %d 天后到达生命周期日期"},
+	subText:     i18n.Text{EN: "Graph says %s, status %s. This is advisory: check the Microsoft 365 Developer Program dashboard, which is authoritative (https://developer.microsoft.com/microsoft-365/profile).", ZH: "Graph 显示 %s，状态 %s。仅供参考：请以 Microsoft 365 开发者计划仪表盘为准（https://developer.microsoft.com/microsoft-365/profile）。"},
 	needsTitle:  i18n.Text{EN: "e5renew: account %s needs you", ZH: "e5renew：账号 %s 需要你处理"},
 	needsCode:   i18n.Text{EN: "Sign-in failed (%s).", ZH: "登录失败（%s）。"},
 	needsPaused: i18n.Text{EN: "Its rounds are paused so that repeated sign-ins cannot lock the account; they resume by themselves when the credentials in the configuration change.", ZH: "为避免反复登录导致账号被锁定，该账号已暂停；配置中的凭据更新后会自动恢复。"},
@@ -134,6 +139,18 @@ func DigestMsg(lang i18n.Lang, d DigestData) Message {
 		b.WriteString("\n" + texts.digestProblem.In(lang, n, d.Problems[n]))
 	}
 	return Message{Kind: Digest, Title: texts.digestTitle.In(lang), Text: b.String()}
+}
+
+// SecretExpiringMsg warns that an account's client secret expires on date.
+func SecretExpiringMsg(lang i18n.Lang, account string, date time.Time, days int) Message {
+	return Message{Kind: Expiring, Title: texts.secretTitle.In(lang, account, days),
+		Text: texts.secretText.In(lang, date.UTC().Format("2006-01-02")), Account: account}
+}
+
+// SubscriptionExpiringMsg warns that the E5 subscription's next lifecycle date is near.
+func SubscriptionExpiringMsg(lang i18n.Lang, account string, date time.Time, status string, days int) Message {
+	return Message{Kind: Expiring, Title: texts.subTitle.In(lang, account, days),
+		Text: texts.subText.In(lang, date.UTC().Format("2006-01-02"), status), Account: account}
 }
 
 // TestMsg is what `e5renew notify test` sends through channel.
