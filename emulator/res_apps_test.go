@@ -407,3 +407,98 @@ func TestAppRegistrationAppOnly(t *testing.T) {
 	// Application.ReadWrite.OwnedBy does not reach grants.
 	h.call(t, tok, "GET", "/v1.0/oauth2PermissionGrants", nil).must(t, 403)
 }
+
+// bootstrapToken signs a user in with the device code flow through a Microsoft first-party
+// public client asking for /.default, as app registration tooling does (protocol.md §5.1).
+func (h *harness) bootstrapToken(t *testing.T, clientID string, u *User) string {
+	t.Helper()
+	dc := h.deviceCode(t, "organizations", clientID, "https://graph.microsoft.com/.default offline_access openid profile")
+	if err := h.e.ApproveDeviceCode(dc["user_code"].(string), u.UPN, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	st, m := h.pollDevice(t, "organizations", clientID, dc["device_code"].(string))
+	if st != 200 {
+		t.Fatalf("device code sign-in with %s: %d %v", clientID, st, m)
+	}
+	return m["access_token"].(string)
+}
+
+// TestAppRegistrationBootstrapClients: the Azure CLI's token carries its pre-authorised
+// Graph set for any user (scp), Global Administrators also the role (wids); Graph decides
+// with the permission table and the directory role. The Graph Command Line Tools' token
+// holds only User.Read until someone consents, so app registration calls answer 403 with
+// Graph's error JSON. transitiveMemberOf tells a client the user's directory roles with the
+// Azure CLI's User.Read.All, which memberOf does not accept.
+func TestAppRegistrationBootstrapClients(t *testing.T) {
+	const azureCLI, graphCLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46", "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+	h := newHarness(t, Options{}, []string{"User.Read"}, nil)
+	admin := h.bootstrapToken(t, azureCLI, h.alex)
+	c := claimsOf(t, admin)
+	scp := strings.Fields(c["scp"].(string))
+	for _, s := range []string{"Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All", "User.Read.All"} {
+		if !containsFold(scp, s) {
+			t.Fatalf("Azure CLI scp lacks %s: %v", s, scp)
+		}
+	}
+	if containsFold(scp, "Mail.Read") || c["appid"] != azureCLI {
+		t.Fatalf("Azure CLI token: %v", c)
+	}
+	if w := listOr(c["wids"]); len(w) != 1 || w[0] != globalAdminTemplate {
+		t.Fatalf("wids of a global administrator: %v", c["wids"])
+	}
+	h.call(t, admin, "GET", "/v1.0/me/memberOf", nil).must(t, 403)
+	roles := func(tok string) []string {
+		var out []string
+		for _, o := range h.call(t, tok, "GET", "/v1.0/me/transitiveMemberOf", nil).must(t, 200).value() {
+			if o["@odata.type"] == "#microsoft.graph.directoryRole" {
+				out = append(out, o["roleTemplateId"].(string))
+			}
+		}
+		return out
+	}
+	if r := roles(admin); len(r) != 1 || r[0] != globalAdminTemplate {
+		t.Fatalf("admin's roles: %v", r)
+	}
+	graphSP := h.graphSPID(t, admin)
+	app := h.call(t, admin, "POST", "/v1.0/applications", map[string]any{"displayName": "bootstrap"}).must(t, 201)
+	sp := h.call(t, admin, "POST", "/v1.0/servicePrincipals", map[string]any{"appId": app.body["appId"]}).must(t, 201)
+	spID := sp.body["id"].(string)
+
+	// A user who is not an administrator gets the same scp but no role: Graph refuses consent.
+	user := h.bootstrapToken(t, azureCLI, h.megan)
+	if uc := claimsOf(t, user); uc["scp"] != c["scp"] || uc["wids"] != nil {
+		t.Fatalf("non-admin Azure CLI token: %v", uc)
+	}
+	if r := roles(user); len(r) != 0 {
+		t.Fatalf("megan's roles: %v", r)
+	}
+	for _, r := range []gresp{
+		h.call(t, user, "POST", "/v1.0/oauth2PermissionGrants", map[string]any{"clientId": spID, "consentType": "AllPrincipals", "resourceId": graphSP, "scope": "User.Read"}),
+		h.call(t, user, "POST", "/v1.0/servicePrincipals/"+graphSP+"/appRoleAssignedTo", map[string]any{"principalId": spID, "resourceId": graphSP, "appRoleId": idUserReadAll}),
+	} {
+		if r.must(t, 403).errCode() != "Authorization_RequestDenied" {
+			t.Fatalf("non-admin consent: %s", r.raw)
+		}
+	}
+
+	// The Graph Command Line Tools hold User.Read only: no app registration call passes.
+	weak := h.bootstrapToken(t, graphCLI, h.alex)
+	if s := claimsOf(t, weak)["scp"]; s != "User.Read openid profile" {
+		t.Fatalf("Graph CLI scp: %v", s)
+	}
+	for _, r := range []gresp{
+		h.call(t, weak, "GET", "/v1.0/applications", nil),
+		h.call(t, weak, "POST", "/v1.0/applications", map[string]any{"displayName": "x"}),
+		h.call(t, weak, "GET", "/v1.0/servicePrincipals?$filter="+url.QueryEscape("appId eq '"+graphAppID+"'"), nil),
+		h.call(t, weak, "POST", "/v1.0/oauth2PermissionGrants", map[string]any{"clientId": spID, "consentType": "AllPrincipals", "resourceId": graphSP, "scope": "User.Read"}),
+	} {
+		r.must(t, 403)
+		inner, _ := r.body["error"].(map[string]any)["innerError"].(map[string]any)
+		if r.errCode() != "Authorization_RequestDenied" || inner["request-id"] == nil || inner["date"] == nil {
+			t.Fatalf("missing scope: %s", r.raw)
+		}
+	}
+	if r := roles(weak); len(r) != 1 {
+		t.Fatalf("transitiveMemberOf with User.Read: %v", r)
+	}
+}

@@ -39,6 +39,10 @@ func (e *Emulator) registerDirectory(rt *router) {
 	rt.perUser("GET", "", wlDirectory, (*gc).getUser)
 	rt.global("GET", "/users", wlDirectory, (*gc).listUsers)
 	rt.perUser("GET", "/memberOf", wlDirectory, (*gc).listMemberOf)
+	// transitiveMemberOf also lists groups and directory roles reached through nested
+	// groups; no group nests another in the emulator, so it equals memberOf. Clients use it
+	// to learn a user's directory roles: it accepts User.Read.All, which memberOf does not.
+	rt.perUser("GET", "/transitiveMemberOf", wlDirectory, (*gc).listMemberOf)
 	rt.perUser("GET", "/licenseDetails", wlDirectory, (*gc).listLicenseDetails)
 	rt.perUser("GET", "/manager", wlDirectory, (*gc).getManager)
 	rt.perUser("GET", "/directReports", wlDirectory, (*gc).listDirectReports)
