@@ -22,8 +22,9 @@ import (
 )
 
 var loginTexts = struct {
-	open, qr, waiting, declined, expired, signedIn, saved, replaced, follow, browser, noBrowser, needClient, noRT, badName i18n.Text
+	open, qr, waiting, declined, expired, signedIn, saved, replaced, follow, browser, noBrowser, needClient, noRT, badName, setupApp i18n.Text
 }{
+	setupApp:   i18n.Text{EN: "Using the app e5renew setup registered (client id %s).", ZH: "使用 e5renew setup 注册的应用（客户端 ID %s）。"},
 	open:       i18n.Text{EN: "To sign in, open %s on any device and enter the code %s", ZH: "请在任意设备上打开 %s 并输入代码 %s 完成登录"},
 	qr:         i18n.Text{EN: "(or scan this QR code to open the page)", ZH: "（也可以扫描二维码打开该页面）"},
 	waiting:    i18n.Text{EN: "Waiting for the sign-in (the code expires at %s)…", ZH: "正在等待登录（代码将于 %s 过期）……"},
@@ -63,9 +64,6 @@ activities can run, and the permission each missing one needs.
   e5renew login --client-id 1111… --client-secret-env RCLONE_SECRET   # a confidential ("web") app`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if clientID == "" {
-				return errors.New(loginTexts.needClient.In(d.lang))
-			}
 			if name != "" && !validName(name) {
 				return errors.New(loginTexts.badName.In(d.lang, name))
 			}
@@ -74,6 +72,22 @@ activities can run, and the permission each missing one needs.
 				return err
 			}
 			defer st.Close()
+			if clientID == "" {
+				// The app `e5renew setup` registered, when there is exactly one.
+				ids := map[string]bool{}
+				for _, a := range cfg.Accounts {
+					if a.Managed && a.SetupApp {
+						ids[a.ClientID] = true
+					}
+				}
+				if len(ids) != 1 {
+					return errors.New(loginTexts.needClient.In(d.lang))
+				}
+				for id := range ids {
+					clientID = id
+				}
+				fmt.Fprintln(d.stdout, loginTexts.setupApp.In(d.lang, clientID))
+			}
 			ep, err := cfg.ResolveEndpoints(d.getenv)
 			if err != nil {
 				return err
@@ -110,24 +124,7 @@ activities can run, and the permission each missing one needs.
 				}
 			} else {
 				flow := &auth.DeviceFlow{Common: common, Tenant: tenant, ClientID: clientID, Scopes: scopes}
-				dc, err := flow.Start(cmd.Context())
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(out, loginTexts.open.In(d.lang, dc.VerificationURI, dc.UserCode))
-				fmt.Fprintln(out, loginTexts.qr.In(d.lang))
-				_ = onboard.QR(out, dc.VerificationURI)
-				fmt.Fprintln(out, loginTexts.waiting.In(d.lang, dc.ExpiresAt.Local().Format("15:04:05")))
-				grant, err = flow.Wait(cmd.Context(), dc, nil)
-				if err != nil {
-					if ae, ok := auth.AsError(err); ok {
-						switch ae.Reason {
-						case auth.ReasonDeviceDeclined:
-							return errors.New(loginTexts.declined.In(d.lang))
-						case auth.ReasonDeviceExpired:
-							return errors.New(loginTexts.expired.In(d.lang))
-						}
-					}
+				if grant, err = deviceSignIn(cmd.Context(), d, out, flow); err != nil {
 					return err
 				}
 			}

@@ -123,6 +123,8 @@ type Account struct {
 	Managed bool `yaml:"-"`
 	// SecretExpires is when the client secret expires, when known.
 	SecretExpires time.Time `yaml:"-"`
+	// SetupApp is set on managed accounts whose app `e5renew setup` registered.
+	SetupApp bool `yaml:"-"`
 
 	// Line is where the account is defined in the file.
 	Line int `yaml:"-"`

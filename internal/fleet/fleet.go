@@ -184,7 +184,7 @@ func MergeManaged(ctx context.Context, cfg *config.Config, st store.Store) error
 		}
 		a := config.Account{Name: m.Name, Type: m.Type, Tenant: m.Tenant, ClientID: m.ClientID, ClientSecret: m.ClientSecret,
 			RefreshToken: m.RefreshToken, Username: m.Username, Password: m.Password, User: m.User, Scopes: m.Scopes,
-			Managed: true, SecretExpires: m.SecretExpires}
+			Managed: true, SecretExpires: m.SecretExpires, SetupApp: m.Source == "setup"}
 		kept = append(kept, a)
 	}
 	cfg.Accounts = kept
