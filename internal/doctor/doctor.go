@@ -115,6 +115,7 @@ type Options struct {
 
 var t = struct {
 	signedAs, signedApp, signFail, perms, permsAll, mailboxOK, mailboxNone, driveOK, driveNone, notesOK, notesNone, notesApp,
+	appUnknown, publicOK, publicOff, fixPublic,
 	forbidden, secretExp, secretSoon, secretOK, secretNone, secretUnknown, subOK, subBad, subSoon, subNone, subUnknown,
 	fixMailbox, fixDrive, fixNotes, fixSecret, fixSecretDate, fixSub, fixForbidden, advisory i18n.Text
 }{
@@ -131,6 +132,10 @@ var t = struct {
 	notesNone:     i18n.Text{EN: "OneNote is not available (%s)", ZH: "OneNote 不可用（%s）"},
 	notesApp:      i18n.Text{EN: "not checked: OneNote refuses application tokens", ZH: "未检查：OneNote 不接受应用程序令牌"},
 	forbidden:     i18n.Text{EN: "not checked: the token may not read it (%s)", ZH: "未检查：令牌无权读取（%s）"},
+	appUnknown:    i18n.Text{EN: "not checked: the token may not read the app registration (Application.Read.All)", ZH: "未检查：令牌无权读取应用注册（Application.Read.All）"},
+	publicOK:      i18n.Text{EN: "public client flows are allowed", ZH: "已允许公共客户端流"},
+	publicOff:     i18n.Text{EN: "public client flows are off: device code sign-in and secret-less refresh fail (AADSTS7000218)", ZH: "未启用公共客户端流：设备代码登录和无密码刷新会失败（AADSTS7000218）"},
+	fixPublic:     i18n.Text{EN: "turn on \"Allow public client flows\" (Authentication, in the portal), or run e5renew setup, which repairs it", ZH: "启用“允许公共客户端流”（门户中的“身份验证”），或运行 e5renew setup 自动修复"},
 	secretExp:     i18n.Text{EN: "the client secret expired on %s", ZH: "客户端密码已于 %s 过期"},
 	secretSoon:    i18n.Text{EN: "the client secret expires on %s (in %d days)", ZH: "客户端密码将于 %s 过期（还有 %d 天）"},
 	secretOK:      i18n.Text{EN: "the client secret expires on %s (in %d days)", ZH: "客户端密码于 %s 过期（还有 %d 天）"},
@@ -232,8 +237,19 @@ func Run(ctx context.Context, a Account, o Options) *Report {
 	} else if want("onenote") {
 		add("onenote", Unknown, t.notesApp.In(lang), "")
 	}
+	app, appKnown := readApp(ctx, a)
+	if want("public-client") && a.ClientSecret.IsZero() && a.Type != "client_credentials" {
+		switch {
+		case !appKnown:
+			add("public-client", Unknown, t.appUnknown.In(lang), "")
+		case app.IsFallbackPublicClient:
+			add("public-client", OK, t.publicOK.In(lang), "")
+		default:
+			add("public-client", Warn, t.publicOff.In(lang), t.fixPublic.In(lang))
+		}
+	}
 	if want("client-secret") {
-		checkSecret(ctx, a, o, r, add)
+		checkSecret(ctx, a, o, r, add, app, appKnown)
 	}
 	if want("subscription") {
 		checkSubscription(ctx, a, o, r, add)
@@ -243,15 +259,20 @@ func Run(ctx context.Context, a Account, o Options) *Report {
 
 func days(d time.Duration) int { return int(d.Hours() / 24) }
 
-func checkSecret(ctx context.Context, a Account, o Options, r *Report, add func(string, Status, string, string)) {
+func checkSecret(ctx context.Context, a Account, o Options, r *Report, add func(string, Status, string, string), app application, appKnown bool) {
 	lang := o.Lang
 	if a.ClientSecret.IsZero() {
 		add("client-secret", OK, t.secretNone.In(lang), "")
 		return
 	}
 	expires := a.SecretExpires
-	if e, ok := secretEndFromGraph(ctx, a); ok {
-		expires = e
+	if appKnown {
+		s := a.ClientSecret.Reveal()
+		for _, c := range app.PasswordCredentials {
+			if c.Hint != "" && strings.HasPrefix(s, c.Hint) {
+				expires = c.EndDateTime
+			}
+		}
 	}
 	if expires.IsZero() {
 		add("client-secret", Unknown, t.secretUnknown.In(lang), t.fixSecretDate.In(lang))
@@ -270,28 +291,29 @@ func checkSecret(ctx context.Context, a Account, o Options, r *Report, add func(
 	}
 }
 
-// secretEndFromGraph reads the application's passwordCredentials and returns the end of
-// the one whose hint (its first three characters) matches the account's secret.
-func secretEndFromGraph(ctx context.Context, a Account) (time.Time, bool) {
+// application is what the doctor reads of the account's app registration.
+type application struct {
+	IsFallbackPublicClient bool `json:"isFallbackPublicClient"`
+	PasswordCredentials    []struct {
+		Hint        string    `json:"hint"`
+		EndDateTime time.Time `json:"endDateTime"`
+	} `json:"passwordCredentials"`
+}
+
+// readApp reads the account's application (its client secrets are matched by their hint,
+// the secret's first three characters); false when the token may not read it.
+func readApp(ctx context.Context, a Account) (application, bool) {
 	var page struct {
-		Value []struct {
-			PasswordCredentials []struct {
-				Hint        string    `json:"hint"`
-				EndDateTime time.Time `json:"endDateTime"`
-			} `json:"passwordCredentials"`
-		} `json:"value"`
+		Value []application `json:"value"`
 	}
-	q := url.Values{"$filter": {fmt.Sprintf("appId eq '%s'", a.ClientID)}, "$select": {"appId,passwordCredentials"}}
+	q := url.Values{"$filter": {fmt.Sprintf("appId eq '%s'", a.ClientID)}, "$select": {"appId,isFallbackPublicClient,passwordCredentials"}}
+	if a.ClientID == "" {
+		return application{}, false
+	}
 	if _, err := a.Graph.Get(ctx, "/applications", q, &page, ""); err != nil || len(page.Value) == 0 {
-		return time.Time{}, false
+		return application{}, false
 	}
-	s := a.ClientSecret.Reveal()
-	for _, c := range page.Value[0].PasswordCredentials {
-		if c.Hint != "" && strings.HasPrefix(s, c.Hint) {
-			return c.EndDateTime, true
-		}
-	}
-	return time.Time{}, false
+	return page.Value[0], true
 }
 
 func checkSubscription(ctx context.Context, a Account, o Options, r *Report, add func(string, Status, string, string)) {

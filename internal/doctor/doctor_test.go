@@ -66,3 +66,29 @@ func TestOwnerDateAndUnreadableChecks(t *testing.T) {
 		t.Errorf("expired: %+v", c)
 	}
 }
+
+func TestPublicClientCheck(t *testing.T) {
+	em := emulator.New(emulator.Options{})
+	srv := httptest.NewServer(em.Handler())
+	defer srv.Close()
+	ten, _ := em.AddTenant(emulator.TenantSpec{Domain: "contoso.onmicrosoft.com"})
+	u, _ := em.AddUser(ten.ID, emulator.UserSpec{UPN: "alex", Password: "pw"})
+	ep := auth.Endpoints{Authority: srv.URL, Graph: srv.URL}
+	for _, c := range []struct {
+		scopes []string
+		want   Status
+	}{
+		{[]string{"User.Read", "Application.Read.All"}, OK},
+		{[]string{"User.Read"}, Unknown},
+	} {
+		app, _ := em.AddApp(ten.ID, emulator.AppSpec{DisplayName: "pub", PublicClient: true, Scopes: c.scopes})
+		rt, _ := em.IssueRefreshToken(ten.ID, app.ClientID, u.UPN, nil)
+		src, _ := auth.NewRefreshSource(auth.RefreshOptions{Common: auth.Common{Endpoints: ep}, ClientID: app.ClientID,
+			RefreshToken: secret.String(rt), Store: auth.NewMemoryStore()})
+		a := Account{Name: "alex", Type: "refresh_token", Source: src, Graph: graph.New(src, graph.Options{BaseURL: srv.URL}), ClientID: app.ClientID}
+		r := Run(context.Background(), a, Options{Lang: i18n.EN, Only: []string{"public-client"}})
+		if len(r.Checks) != 2 || r.Checks[1].Name != "public-client" || r.Checks[1].Status != c.want {
+			t.Errorf("scopes %v: %+v, want public-client %s", c.scopes, r.Checks, c.want)
+		}
+	}
+}
