@@ -255,7 +255,9 @@ func (r *Result) Describe(lang i18n.Lang) string {
 		row(i18n.Text{EN: "Secret ID / expires", ZH: "机密 ID / 到期"}, r.SecretKeyID+" / "+r.SecretEnd.UTC().Format(time.RFC3339))
 	}
 	row(i18n.Text{EN: "Delegated permissions", ZH: "委托的权限"}, strings.Join(r.Scopes, " "))
-	row(i18n.Text{EN: "Application permissions", ZH: "应用程序权限"}, strings.Join(r.Roles, " "))
+	if len(r.Roles) > 0 {
+		row(i18n.Text{EN: "Application permissions", ZH: "应用程序权限"}, strings.Join(r.Roles, " "))
+	}
 	for _, s := range r.Steps {
 		fmt.Fprintf(&b, "  [%s] %s: %s\n", statusText(s.Status).In(lang), stepText(s.Kind).In(lang), s.Detail.In(lang))
 	}
