@@ -100,7 +100,7 @@ CLIENT_ID/CLIENT_SECRET/MS_TOKEN、E5 Renew 的 Account.txt（每行一个账号
 			var results []outcome
 			failed := len(lineErrs)
 			for _, le := range lineErrs {
-				results = append(results, outcome{le.Line, importTexts.failed.In(d.lang, le.Line, le.Format, le.Msg)})
+				results = append(results, outcome{le.Line, importTexts.failed.In(d.lang, le.Line, le.Format, le.Message(d.lang))})
 			}
 			imported := 0
 			for _, c := range cands {

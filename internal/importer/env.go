@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/e5renew/e5renew/internal/i18n"
 )
 
 // Office365Auto (SherlockFloyd/Office365Auto, index.py and updatetoken.py) reads its first
@@ -75,7 +77,10 @@ func (e *envState) line(p *parser, ln int, s string) bool {
 	}
 	name := envKeyName(base, n)
 	if prev, dup := g.entries[base]; dup {
-		p.errorf(ln, FormatOffice365AutoEnv, "%s is set twice (lines %d and %d): keep the right one", name, prev.line, ln)
+		p.errorf(ln, FormatOffice365AutoEnv, i18n.Text{
+			EN: "%s is set twice (lines %d and %d): keep the right one",
+			ZH: "%s 设置了两次（第 %d 行和第 %d 行）：只保留正确的那一个",
+		}, name, prev.line, ln)
 		return true
 	}
 	value, ref := envValue(m[3])
@@ -128,23 +133,35 @@ func (e *envState) finish(p *parser) {
 			switch {
 			case !found:
 				ok = false
-				p.errorf(g.first, f, "%s is missing for this account: add it (%s)", name, envHint(base))
+				p.errorf(g.first, f, i18n.Text{
+					EN: "%s is missing for this account: add it (%s)",
+					ZH: "这个账号缺少 %s：请添加（%s）",
+				}, name, envHint(base))
 			case ent.reference:
 				ok = false
-				p.errorf(ent.line, f, "%s is a reference to a secret or variable, not its value, and GitHub never shows secret values: write the value itself (%s)", name, envHint(base))
+				p.errorf(ent.line, f, i18n.Text{
+					EN: "%s is a reference to a secret or variable, not its value, and GitHub never shows secret values: write the value itself (%s)",
+					ZH: "%s 是对机密（secret）或变量的引用，不是它的值，而 GitHub 从不显示机密的值：请直接写出值本身（%s）",
+				}, name, envHint(base))
 			case ent.value == "":
 				ok = false
-				p.errorf(ent.line, f, "%s has no value: write it after the = (%s)", name, envHint(base))
+				p.errorf(ent.line, f, i18n.Text{
+					EN: "%s has no value: write it after the = (%s)",
+					ZH: "%s 没有值：请把值写在 = 后面（%s）",
+				}, name, envHint(base))
 			}
 		}
 		id, sec, tokEnt := g.entries["CLIENT_ID"], g.entries["CLIENT_SECRET"], g.entries["MS_TOKEN"]
 		if id.value != "" && !isGUID(id.value) {
 			ok = false
-			p.errorf(id.line, f, "%s is not a client id: use the app's Application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000", envKeyName("CLIENT_ID", n))
+			p.errorf(id.line, f, i18n.Text{
+				EN: "%s is not a client id: use the app's Application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000",
+				ZH: "%s 不是客户端 ID：请使用应用的“应用程序(客户端) ID”，即形如 00000000-0000-0000-0000-000000000000 的 GUID",
+			}, envKeyName("CLIENT_ID", n))
 		}
-		if m := checkSecretValue(sec.value); m != "" {
+		if m, good := checkSecretValue(sec.value); !good {
 			ok = false
-			p.errorf(sec.line, f, "%s: %s", envKeyName("CLIENT_SECRET", n), m)
+			p.errorf(sec.line, f, i18n.Text{EN: "%s: %s", ZH: "%s：%s"}, envKeyName("CLIENT_SECRET", n), m)
 		}
 		if !ok {
 			continue
@@ -154,7 +171,10 @@ func (e *envState) finish(p *parser) {
 			// The whole JSON rclone printed instead of its refresh_token.
 			t, parsed := parseToken(tokEnt.value)
 			if !parsed {
-				p.errorf(tokEnt.line, f, "%s starts like rclone's token JSON but is not complete JSON: write only the value of refresh_token (between its quotes)", envKeyName("MS_TOKEN", n))
+				p.errorf(tokEnt.line, f, i18n.Text{
+					EN: "%s starts like rclone's token JSON but is not complete JSON: write only the value of refresh_token (between its quotes)",
+					ZH: "%s 开头像 rclone 的令牌 JSON，但不是完整的 JSON：请只写 refresh_token 的值（引号之间的部分）",
+				}, envKeyName("MS_TOKEN", n))
 				continue
 			}
 			tok = t
@@ -163,17 +183,22 @@ func (e *envState) finish(p *parser) {
 		if n > 1 {
 			name += "-" + strconv.Itoa(n)
 		}
-		src := appSource{clientID: id.value, secret: sec.value, from: envKeyName("CLIENT_ID", n)}
-		p.refreshCandidate(f, tokEnt.line, g.first, tok, src, name, "")
+		key := envKeyName("CLIENT_ID", n)
+		src := appSource{clientID: id.value, secret: sec.value, from: i18n.Text{EN: key, ZH: key}}
+		p.refreshCandidate(f, tokEnt.line, g.first, tok, src, name, i18n.Text{})
 	}
 }
 
-func envHint(base string) string {
+// envHint says what the variable base holds.
+func envHint(base string) i18n.Text {
 	switch base {
 	case "CLIENT_ID":
-		return "the app's Application (client) ID"
+		return i18n.Text{EN: "the app's Application (client) ID", ZH: "应用的“应用程序(客户端) ID”"}
 	case "CLIENT_SECRET":
-		return "the value of the app's client secret, not its ID"
+		return i18n.Text{EN: "the value of the app's client secret, not its ID", ZH: "应用客户端密码的“值”，不是“机密 ID”"}
 	}
-	return "the refresh token, the value of refresh_token in what `rclone authorize \"onedrive\" <client id> <client secret>` printed"
+	return i18n.Text{
+		EN: "the refresh token, the value of refresh_token in what `rclone authorize \"onedrive\" <client id> <client secret>` printed",
+		ZH: "刷新令牌，即 `rclone authorize \"onedrive\" <客户端ID> <客户端密码>` 输出中 refresh_token 的值",
+	}
 }

@@ -6,7 +6,8 @@
 // Parsing is pure: no network, no files, no environment. Every bad line or entry is
 // reported as a LineError with its line number and a message that says what to fix; one
 // bad entry never stops the others. Messages never quote the input (so never a secret):
-// they point at lines and fields instead.
+// they point at lines and fields instead. Messages and notes are in English and Chinese
+// (i18n.Text); LineError.Message and Candidate.Note pick one.
 package importer
 
 import (
@@ -20,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/e5renew/e5renew/internal/config"
+	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
@@ -74,16 +76,21 @@ type Candidate struct {
 	ClientSecret secret.String
 	RefreshToken secret.String
 	Password     secret.String
-	// Note says where the account came from and what the caller should still check or
-	// ask; it never holds a secret.
-	Note string
+	// NoteText says, in both languages and already formatted, where the account came from
+	// and what the caller should still check or ask (empty when there is nothing to say);
+	// it never holds a secret. Note picks one language.
+	NoteText i18n.Text
 }
 
-// Account converts the candidate to a configuration account (Comment holds the note).
+// Note returns the candidate's note in lang ("" when there is none).
+func (c Candidate) Note(lang i18n.Lang) string { return c.NoteText.In(lang) }
+
+// Account converts the candidate to a configuration account (Comment holds the English
+// note).
 func (c Candidate) Account() config.Account {
 	comment := fmt.Sprintf("Imported from %s (line %d).", c.Format, c.Line)
-	if c.Note != "" {
-		comment += " " + c.Note
+	if n := c.Note(i18n.EN); n != "" {
+		comment += " " + n
 	}
 	return config.Account{
 		Name:         c.Name,
@@ -99,19 +106,64 @@ func (c Candidate) Account() config.Account {
 	}
 }
 
-// LineError is a problem with one line or entry of the input. Msg says what is wrong and
-// what to do; it never contains any text of the input.
+// LineError is a problem with one line or entry of the input. Text says what is wrong and
+// what to do, in English and Chinese; it never contains any text of the input.
 type LineError struct {
 	Line   int
 	Format Format // empty when the format could not be told
-	Msg    string
+	// Text is the message in both languages, already formatted: use Message, not
+	// Text.In with arguments.
+	Text i18n.Text
 }
 
+// Message returns the message in lang (English for anything that is not Chinese).
+func (e LineError) Message(lang i18n.Lang) string { return e.Text.In(lang) }
+
+// Error is the English message with the line and format.
 func (e LineError) Error() string {
 	if e.Format == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+		return fmt.Sprintf("line %d: %s", e.Line, e.Message(i18n.EN))
 	}
-	return fmt.Sprintf("line %d (%s): %s", e.Line, e.Format, e.Msg)
+	return fmt.Sprintf("line %d (%s): %s", e.Line, e.Format, e.Message(i18n.EN))
+}
+
+// render formats t with args in each language. An argument that is an i18n.Text (an
+// already formatted message) is put in the same language; other arguments are the same
+// in both. A language t lacks stays empty (Message then falls back to English), so that
+// tests see the missing translation.
+func render(t i18n.Text, args ...any) i18n.Text {
+	in := func(lang i18n.Lang) string {
+		if lang == i18n.ZH && t.ZH == "" || t.EN == "" {
+			return ""
+		}
+		if len(args) == 0 {
+			return t.In(lang)
+		}
+		a := make([]any, len(args))
+		for i, x := range args {
+			if tx, ok := x.(i18n.Text); ok {
+				x = tx.In(lang)
+			}
+			a[i] = x
+		}
+		return t.In(lang, a...)
+	}
+	return i18n.Text{EN: in(i18n.EN), ZH: in(i18n.ZH)}
+}
+
+// joinNotes joins the non-empty notes: with spaces in English, directly in Chinese (its
+// sentences end with a full-width stop).
+func joinNotes(notes ...i18n.Text) i18n.Text {
+	var en, zh []string
+	for _, n := range notes {
+		if n.EN != "" {
+			en = append(en, n.EN)
+		}
+		if n.ZH != "" {
+			zh = append(zh, n.ZH)
+		}
+	}
+	return i18n.Text{EN: strings.Join(en, " "), ZH: strings.Join(zh, "")}
 }
 
 // Options supply what the input may not say.
@@ -145,7 +197,7 @@ func ParseWith(data []byte, opts Options) ([]Candidate, []LineError) {
 		p.scanLines(start)
 	}
 	if len(p.cands) == 0 && len(p.errs) == 0 {
-		p.errs = append(p.errs, LineError{Line: 1, Msg: p.nothingFound()})
+		p.errs = append(p.errs, LineError{Line: 1, Text: p.nothingFound()})
 	}
 	sort.SliceStable(p.cands, func(i, j int) bool { return p.cands[i].Line < p.cands[j].Line })
 	sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
@@ -170,25 +222,38 @@ type parser struct {
 	newlines []int
 }
 
-func (p *parser) errorf(line int, f Format, format string, args ...any) {
-	p.errs = append(p.errs, LineError{Line: line, Format: f, Msg: fmt.Sprintf(format, args...)})
+// errorf reports a problem at line; t is formatted with args in both languages (see render).
+func (p *parser) errorf(line int, f Format, t i18n.Text, args ...any) {
+	p.errs = append(p.errs, LineError{Line: line, Format: f, Text: render(t, args...)})
 }
 
 func (p *parser) add(c Candidate) { p.cands = append(p.cands, c) }
 
-func (p *parser) nothingFound() string {
+func (p *parser) nothingFound() i18n.Text {
 	if p.sawConf > 0 {
-		return "this rclone configuration has no onedrive remote: e5renew imports only `type = onedrive` remotes (made with your own app's client id and secret)"
+		return i18n.Text{
+			EN: "this rclone configuration has no onedrive remote: e5renew imports only `type = onedrive` remotes (made with your own app's client id and secret)",
+			ZH: "此 rclone 配置中没有 onedrive 远程（remote）：e5renew 只导入 `type = onedrive` 的远程（且须是用你自己应用的客户端 ID 和客户端密码创建的）",
+		}
 	}
-	return "found no account in a known format. Accepted: " + acceptedFormats()
+	return render(i18n.Text{
+		EN: "found no account in a known format. Accepted: %s",
+		ZH: "没有找到任何已知格式的账号。支持的格式：%s",
+	}, acceptedFormats)
 }
 
-func acceptedFormats() string {
-	return "(1) rclone-authorize: what `rclone authorize \"onedrive\" <client id> <client secret>` printed, the {\"access_token\":...,\"refresh_token\":...} line; " +
+// acceptedFormats lists the formats for messages.
+var acceptedFormats = i18n.Text{
+	EN: "(1) rclone-authorize: what `rclone authorize \"onedrive\" <client id> <client secret>` printed, the {\"access_token\":...,\"refresh_token\":...} line; " +
 		"(2) rclone-conf: an rclone.conf with [remote] sections of type = onedrive; " +
 		"(3) office365auto-env: CLIENT_ID=..., CLIENT_SECRET=..., MS_TOKEN=... lines; " +
 		"(4) account-txt: one account per line, either user, password, client id or tenant, client id, client secret, separated by spaces, tabs, commas or ----; " +
-		"(5) e5subbot-json: the JSON file E5SubBot's /export sends. See FORMATS.md"
+		"(5) e5subbot-json: the JSON file E5SubBot's /export sends. See FORMATS.md",
+	ZH: "(1) rclone-authorize：`rclone authorize \"onedrive\" <客户端ID> <客户端密码>` 输出的内容，即 {\"access_token\":...,\"refresh_token\":...} 那一行；" +
+		"(2) rclone-conf：含有 type = onedrive 的 [remote] 段的 rclone.conf；" +
+		"(3) office365auto-env：CLIENT_ID=...、CLIENT_SECRET=...、MS_TOKEN=... 这几行；" +
+		"(4) account-txt：每行一个账号，内容为“用户, 密码, 客户端 ID”或“租户, 客户端 ID, 客户端密码”，用空格、Tab、逗号或 ---- 分隔；" +
+		"(5) e5subbot-json：E5SubBot 的 /export 命令发来的 JSON 文件。详见 FORMATS.md",
 }
 
 // decodeText returns data as UTF-8 without a byte order mark; UTF-16 (what Windows
@@ -257,20 +322,28 @@ func isDomain(s string) bool { return reDomain.MatchString(s) }
 // ValidName reports whether s is a valid account name for the configuration.
 func ValidName(s string) bool { return reName.MatchString(s) }
 
-// checkSecretValue returns a message when s is clearly not a client secret's value.
-func checkSecretValue(s string) string {
+// checkSecretValue returns a message when s is clearly not a client secret's value (ok is
+// false then).
+func checkSecretValue(s string) (msg i18n.Text, ok bool) {
 	if isGUID(s) {
-		return "the client secret is a GUID, which is the secret's ID, not its value: in the app's \"Certificates & secrets\" page copy the Value column (a new secret if the value is no longer shown); Microsoft refuses the ID with AADSTS7000215"
+		return i18n.Text{
+			EN: "the client secret is a GUID, which is the secret's ID, not its value: in the app's \"Certificates & secrets\" page copy the Value column (a new secret if the value is no longer shown); Microsoft refuses the ID with AADSTS7000215",
+			ZH: "客户端密码是一个 GUID，这是“机密 ID”，不是密码的“值”：请在应用的“证书和密码”页面复制“值”一列（如果值已不再显示，就新建一个客户端密码）；用机密 ID 登录会被微软以 AADSTS7000215 拒绝",
+		}, false
 	}
-	return ""
+	return i18n.Text{}, true
 }
 
-// personalToken returns a message when the refresh token belongs to a personal account.
-func personalToken(rt string) string {
+// personalToken returns a message when the refresh token belongs to a personal account
+// (ok is false then).
+func personalToken(rt string) (msg i18n.Text, ok bool) {
 	if reMSARefresh.MatchString(rt) {
-		return "this refresh token belongs to a personal Microsoft account (outlook.com, hotmail, live), which has no E5 subscription: sign in again with the E5 account (name@yourtenant.onmicrosoft.com or a user of that tenant)"
+		return i18n.Text{
+			EN: "this refresh token belongs to a personal Microsoft account (outlook.com, hotmail, live), which has no E5 subscription: sign in again with the E5 account (name@yourtenant.onmicrosoft.com or a user of that tenant)",
+			ZH: "此刷新令牌属于个人 Microsoft 账号（outlook.com、hotmail、live），个人账号没有 E5 订阅：请用 E5 账号重新登录（name@yourtenant.onmicrosoft.com 或该租户中的用户）",
+		}, false
 	}
-	return ""
+	return i18n.Text{}, true
 }
 
 // sanitizeName turns s into a valid account name, or "" when nothing usable is left.

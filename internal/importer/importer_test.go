@@ -5,13 +5,18 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	goparser "go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
 
+	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/secret"
 )
 
@@ -120,18 +125,161 @@ func TestParseTestdata(t *testing.T) {
 	}
 }
 
-// The Chinese notes in testdata are kept: the E5SubBot alias and the rclone user.
+// The Chinese notes in testdata are kept: the E5SubBot alias and the rclone user, in both
+// languages.
 func TestNotes(t *testing.T) {
 	data, _ := os.ReadFile("testdata/e5subbot_export.txt")
 	cands, _ := Parse(data)
-	if len(cands) == 0 || !strings.Contains(cands[0].Note, "主账号") {
-		t.Errorf("the Chinese alias should be kept in the note: %+v", cands)
+	for _, lang := range []i18n.Lang{i18n.EN, i18n.ZH} {
+		if len(cands) == 0 || !strings.Contains(cands[0].Note(lang), "主账号") {
+			t.Errorf("the Chinese alias should be kept in the %s note: %+v", lang, cands)
+		}
+	}
+	if n := cands[0].Note(i18n.ZH); !strings.Contains(n, "别名") || !strings.Contains(n, "管理员同意") {
+		t.Errorf("Chinese note: %q", n)
+	}
+	if a := cands[0].Account(); !strings.Contains(a.Comment, "E5SubBot alias: 主账号.") || !strings.Contains(a.Comment, "admin consent") {
+		t.Errorf("Account().Comment should hold the English note: %q", a.Comment)
 	}
 	data, _ = os.ReadFile("testdata/office365auto_env.txt")
 	cands, _ = Parse(data)
 	for _, c := range cands {
-		if strings.Contains(c.Note, "No client secret") {
-			t.Errorf("secret present, note says otherwise: %q", c.Note)
+		if strings.Contains(c.Note(i18n.EN), "No client secret") || strings.Contains(c.Note(i18n.ZH), "没有找到客户端密码") {
+			t.Errorf("secret present, note says otherwise: %+v", c.NoteText)
+		}
+	}
+	data, _ = os.ReadFile("testdata/rclone_authorize.txt")
+	cands, _ = Parse(data)
+	if len(cands) != 1 || !strings.Contains(cands[0].Note(i18n.EN), "The token was issued to alice@") ||
+		!strings.Contains(cands[0].Note(i18n.ZH), "该令牌颁发给 alice@") {
+		t.Errorf("the token's user should be in both notes: %+v", cands)
+	}
+	// Notes joined: a space between English sentences, none between Chinese ones.
+	cands, _ = Parse([]byte("alice@contoso.onmicrosoft.com，" + appA + "，" + secA + "\ncontoso.onmicrosoft.com " + appA + " " + secA + "\n"))
+	if len(cands) != 2 || cands[0].Note(i18n.EN) == "" || cands[1].Note(i18n.ZH) == "" {
+		t.Fatalf("%+v", cands)
+	}
+	if n := cands[0].Note(i18n.ZH); strings.Contains(n, "。 ") || strings.HasPrefix(n, " ") {
+		t.Errorf("Chinese note badly joined: %q", n)
+	}
+}
+
+var reHan = regexp.MustCompile(`\p{Han}`)
+
+var reLetter = regexp.MustCompile(`[A-Za-z]`)
+
+var reVerb = regexp.MustCompile(`%[-+# 0]*[0-9]*(?:\.[0-9]+)?[a-zA-Z%]`)
+
+// Every i18n.Text written in the package has both languages, with the same format verbs in
+// the same order, and the Chinese is Chinese (or, for a name such as ClientId, the same
+// as the English; or only verbs and punctuation). Empty literals (no note) are allowed.
+func TestTextsBilingual(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	fset := token.NewFileSet()
+	n := 0
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := goparser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(node ast.Node) bool {
+			cl, ok := node.(*ast.CompositeLit)
+			if !ok || len(cl.Elts) == 0 {
+				return true
+			}
+			if sel, ok := cl.Type.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Text" {
+				return true
+			}
+			if x, ok := cl.Type.(*ast.SelectorExpr).X.(*ast.Ident); !ok || x.Name != "i18n" {
+				return true
+			}
+			n++
+			vals := map[string]ast.Expr{}
+			for _, e := range cl.Elts {
+				if kv, ok := e.(*ast.KeyValueExpr); ok {
+					vals[kv.Key.(*ast.Ident).Name] = kv.Value
+				}
+			}
+			pos := fset.Position(cl.Pos())
+			if vals["EN"] == nil || vals["ZH"] == nil {
+				t.Errorf("%s: an i18n.Text without both EN and ZH", pos)
+				return true
+			}
+			en, okEN := constString(vals["EN"])
+			zh, okZH := constString(vals["ZH"])
+			if !okEN || !okZH {
+				// Computed at run time: a variable's name, or render's result.
+				return true
+			}
+			if en == "" || zh == "" {
+				t.Errorf("%s: empty EN or ZH", pos)
+			}
+			if !reHan.MatchString(zh) && zh != en && reLetter.MatchString(reVerb.ReplaceAllString(zh, "")) {
+				t.Errorf("%s: ZH is not Chinese: %q", pos, zh)
+			}
+			if reHan.MatchString(en) {
+				t.Errorf("%s: Chinese in EN: %q", pos, en)
+			}
+			if ve, vz := reVerb.FindAllString(en, -1), reVerb.FindAllString(zh, -1); strings.Join(ve, " ") != strings.Join(vz, " ") {
+				t.Errorf("%s: format verbs differ: EN %q, ZH %q", pos, ve, vz)
+			}
+			return true
+		})
+	}
+	if n < 50 {
+		t.Errorf("found only %d texts: the check is not looking at them", n)
+	}
+}
+
+// constString evaluates a string literal or a concatenation of them.
+func constString(e ast.Expr) (string, bool) {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		if x.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(x.Value)
+		return s, err == nil
+	case *ast.BinaryExpr:
+		if x.Op != token.ADD {
+			return "", false
+		}
+		a, ok1 := constString(x.X)
+		b, ok2 := constString(x.Y)
+		return a + b, ok1 && ok2
+	case *ast.ParenExpr:
+		return constString(x.X)
+	}
+	return "", false
+}
+
+// checkMessage asserts what every message satisfies in both languages: it is not empty,
+// the Chinese one is in Chinese, the formatting went right, and it holds nothing of the
+// input (neither the secret marker nor any other word the package's own text lacks).
+func checkMessage(t testing.TB, vocab map[string]bool, input string, e LineError) {
+	t.Helper()
+	if e.Text.EN == "" || e.Text.ZH == "" || e.Message(i18n.EN) != e.Text.EN || e.Message(i18n.ZH) != e.Text.ZH {
+		t.Errorf("line %d: a language is missing: %+v", e.Line, e.Text)
+	}
+	if !reHan.MatchString(e.Message(i18n.ZH)) {
+		t.Errorf("line %d: the Chinese message has no Chinese: %q", e.Line, e.Message(i18n.ZH))
+	}
+	if reHan.MatchString(e.Message(i18n.EN)) {
+		t.Errorf("line %d: Chinese in the English message: %q", e.Line, e.Message(i18n.EN))
+	}
+	for _, lang := range []i18n.Lang{i18n.EN, i18n.ZH} {
+		m := e.Message(lang)
+		if strings.Contains(m, "%!") && !strings.Contains(input, "%!") {
+			t.Errorf("line %d: formatting error in %q", e.Line, m)
+		}
+		if strings.Contains(m, mark) {
+			t.Errorf("a secret leaked into the %s message %q", lang, m)
+		}
+		if l := leaks(vocab, input, m); len(l) > 0 {
+			t.Errorf("input text %q in the %s message %q", l, lang, m)
 		}
 	}
 }
@@ -143,6 +291,7 @@ type wantErr struct {
 }
 
 func TestMalformed(t *testing.T) {
+	vocab := vocabulary(t)
 	rt := "0.AXEA-" + mark + "-refresh_0123456789"
 	sec := "abc-" + mark + "-secret"
 	tokNoApp := tokenJSON("opaque-access-"+mark, rt)
@@ -266,20 +415,26 @@ func TestMalformed(t *testing.T) {
 			}
 			for _, c := range cands {
 				checkCandidate(t, c)
+				for _, lang := range []i18n.Lang{i18n.EN, i18n.ZH} {
+					if strings.Contains(c.Note(lang), mark) || strings.Contains(c.Note(lang), "%!") {
+						t.Errorf("bad %s note %q", lang, c.Note(lang))
+					}
+				}
 			}
 			if len(errs) != len(tt.errs) {
 				t.Fatalf("got %d errors, want %d:\n%s", len(errs), len(tt.errs), errList(errs))
 			}
 			for i, w := range tt.errs {
 				e := errs[i]
-				if e.Line != w.line || e.Format != w.format || !strings.Contains(e.Msg, w.msg) {
+				if e.Line != w.line || e.Format != w.format || !strings.Contains(e.Message(i18n.EN), w.msg) {
 					t.Errorf("error %d = %v\nwant line %d, format %q, message containing %q", i, e, w.line, w.format, w.msg)
 				}
 			}
 			for _, e := range errs {
-				if strings.Contains(e.Msg, mark) || strings.Contains(e.Error(), mark) {
+				if strings.Contains(e.Error(), mark) {
 					t.Errorf("a secret leaked into %v", e)
 				}
+				checkMessage(t, vocab, tt.input, e)
 			}
 		})
 	}
@@ -445,6 +600,10 @@ func checkCandidate(t testing.TB, c Candidate) {
 	if isGUID(c.ClientSecret.Reveal()) {
 		t.Errorf("candidate on line %d: the client secret is a GUID", c.Line)
 	}
+	// A note is in both languages or in neither; the Chinese one is in Chinese.
+	if en, zh := c.Note(i18n.EN), c.Note(i18n.ZH); (en == "") != (zh == "") || (zh != "" && !reHan.MatchString(zh)) {
+		t.Errorf("candidate on line %d: note %+v", c.Line, c.NoteText)
+	}
 }
 
 var reWord = regexp.MustCompile(`[A-Za-z0-9._~+/!@#$%^&*\-]{8,}`)
@@ -535,12 +694,7 @@ func FuzzParse(f *testing.F) {
 			if e.Line < 1 || e.Line > lines {
 				t.Errorf("error line %d outside 1..%d: %v", e.Line, lines, e)
 			}
-			if e.Msg == "" {
-				t.Error("empty message")
-			}
-			if l := leaks(vocab, input, e.Msg); len(l) > 0 {
-				t.Errorf("input text %q in message %q", l, e.Msg)
-			}
+			checkMessage(t, vocab, input, e)
 		}
 	})
 }

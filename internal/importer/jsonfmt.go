@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/e5renew/e5renew/internal/i18n"
 )
 
 // parseJSON handles an input that starts with a JSON value: an E5SubBot export, a token
@@ -43,7 +45,10 @@ func (p *parser) parseJSON() (handled bool, next int) {
 		if first[0] == '{' && looksLikeToken(body) {
 			f = FormatRcloneAuthorize
 		}
-		p.errorf(line, f, "the JSON is damaged or cut off near this line: copy it again whole, from the first %c to its closing bracket", first[0])
+		p.errorf(line, f, i18n.Text{
+			EN: "the JSON is damaged or cut off near this line: copy it again whole, from the first %c to its closing bracket",
+			ZH: "JSON 在这一行附近损坏或被截断：请重新完整复制，从开头的 %c 一直到与它配对的结束括号",
+		}, first[0])
 		return true, len(p.lines)
 	}
 	end := base + dec.InputOffset()
@@ -153,41 +158,58 @@ func (p *parser) dispatchJSON(v any, startLine int, base, end int64) {
 				src, _ := p.authorizeSource(nil)
 				if id, ok := x["client_id"].(string); ok && id != "" {
 					sec, _ := x["client_secret"].(string)
-					src = appSource{clientID: id, secret: sec, from: "client_id in this JSON"}
+					src = appSource{clientID: id, secret: sec, from: i18n.Text{EN: "client_id in this JSON", ZH: "此 JSON 中的 client_id"}}
 				}
 				tok, ok := parseToken(tokText)
 				if !ok {
-					p.errorf(startLine, FormatRcloneAuthorize, "the token in this JSON is not complete JSON: copy what rclone printed again")
+					p.errorf(startLine, FormatRcloneAuthorize, i18n.Text{
+						EN: "the token in this JSON is not complete JSON: copy what rclone printed again",
+						ZH: "此 JSON 中的 token 不是完整的 JSON：请重新复制 rclone 输出的内容",
+					})
 					return
 				}
-				p.refreshCandidate(FormatRcloneAuthorize, startLine, startLine, tok, src, "", "")
+				p.refreshCandidate(FormatRcloneAuthorize, startLine, startLine, tok, src, "", i18n.Text{})
 				return
 			}
-			p.errorf(startLine, "", "this JSON is not a format e5renew imports. Accepted: %s", acceptedFormats())
+			p.errorf(startLine, "", notImportableJSON, acceptedFormats)
 		}
 	case []any:
 		items := p.jsonItems(base, end)
 		if len(items) == 0 {
-			p.errorf(startLine, FormatE5SubBotJSON, "the JSON list is empty: E5SubBot's /export lists the accounts bound to your Telegram user; bind one first or export from the right user")
+			p.errorf(startLine, FormatE5SubBotJSON, i18n.Text{
+				EN: "the JSON list is empty: E5SubBot's /export lists the accounts bound to your Telegram user; bind one first or export from the right user",
+				ZH: "JSON 列表是空的：E5SubBot 的 /export 只导出绑定在你这个 Telegram 用户下的账号；请先绑定账号，或换用绑定了账号的 Telegram 用户导出",
+			})
 			return
 		}
 		for i, it := range items {
 			m, ok := it.val.(map[string]any)
 			switch {
 			case !ok:
-				p.errorf(it.line, FormatE5SubBotJSON, "entry %d is not an object: an E5SubBot export is a list of {\"Alias\":...,\"ClientId\":...,\"ClientSecret\":...,\"RefreshToken\":...} objects", i+1)
+				p.errorf(it.line, FormatE5SubBotJSON, i18n.Text{
+					EN: "entry %d is not an object: an E5SubBot export is a list of {\"Alias\":...,\"ClientId\":...,\"ClientSecret\":...,\"RefreshToken\":...} objects",
+					ZH: "第 %d 项不是对象：E5SubBot 的导出文件是由 {\"Alias\":...,\"ClientId\":...,\"ClientSecret\":...,\"RefreshToken\":...} 对象组成的列表",
+				}, i+1)
 			case isE5Entry(m):
 				p.e5Entry(it.line, m)
 			case isTokenObject(m):
 				b, _ := json.Marshal(m)
 				p.authorizeBlock(it.line, string(b), nil)
 			default:
-				p.errorf(it.line, FormatE5SubBotJSON, "entry %d has neither ClientId nor RefreshToken: an E5SubBot export is a list of {\"Alias\":...,\"ClientId\":...,\"ClientSecret\":...,\"RefreshToken\":...} objects", i+1)
+				p.errorf(it.line, FormatE5SubBotJSON, i18n.Text{
+					EN: "entry %d has neither ClientId nor RefreshToken: an E5SubBot export is a list of {\"Alias\":...,\"ClientId\":...,\"ClientSecret\":...,\"RefreshToken\":...} objects",
+					ZH: "第 %d 项既没有 ClientId 也没有 RefreshToken：E5SubBot 的导出文件是由 {\"Alias\":...,\"ClientId\":...,\"ClientSecret\":...,\"RefreshToken\":...} 对象组成的列表",
+				}, i+1)
 			}
 		}
 	default:
-		p.errorf(startLine, "", "this JSON is not a format e5renew imports. Accepted: %s", acceptedFormats())
+		p.errorf(startLine, "", notImportableJSON, acceptedFormats)
 	}
+}
+
+var notImportableJSON = i18n.Text{
+	EN: "this JSON is not a format e5renew imports. Accepted: %s",
+	ZH: "这段 JSON 不是 e5renew 能导入的格式。支持的格式：%s",
 }
 
 // isConfDump tells `rclone config dump` output: {"remote": {"type": "onedrive", ...}, ...}.
@@ -235,7 +257,10 @@ func (p *parser) e5Entry(line int, m map[string]any) {
 		}
 		s, ok := v.(string)
 		if !ok {
-			p.errorf(line, f, "%s must be text (in quotes): export again with /export", label)
+			p.errorf(line, f, i18n.Text{
+				EN: "%s must be text (in quotes): export again with /export",
+				ZH: "%s 必须是文本（带引号）：请用 /export 重新导出",
+			}, label)
 			return "", false
 		}
 		return strings.TrimSpace(s), true
@@ -249,23 +274,36 @@ func (p *parser) e5Entry(line int, m map[string]any) {
 	}
 	switch {
 	case id == "":
-		p.errorf(line, f, "this entry has no ClientId: add the app's Application (client) ID, or bind the account again with /bind and export again")
+		p.errorf(line, f, i18n.Text{
+			EN: "this entry has no ClientId: add the app's Application (client) ID, or bind the account again with /bind and export again",
+			ZH: "这一项没有 ClientId：请补上应用的“应用程序(客户端) ID”，或用 /bind 重新绑定账号后再导出",
+		})
 		return
 	case !isGUID(id):
-		p.errorf(line, f, "ClientId is not a client id: it must be the app's Application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000")
+		p.errorf(line, f, i18n.Text{
+			EN: "ClientId is not a client id: it must be the app's Application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000",
+			ZH: "ClientId 不是客户端 ID：它必须是应用的“应用程序(客户端) ID”，即形如 00000000-0000-0000-0000-000000000000 的 GUID",
+		})
 		return
 	case rt == "":
-		p.errorf(line, f, "this entry has no RefreshToken: bind the account again with /bind, then export again")
+		p.errorf(line, f, i18n.Text{
+			EN: "this entry has no RefreshToken: bind the account again with /bind, then export again",
+			ZH: "这一项没有 RefreshToken：请用 /bind 重新绑定账号，然后重新导出",
+		})
 		return
 	}
-	if msg := checkSecretValue(sec); msg != "" {
-		p.errorf(line, f, "%s", msg)
+	if msg, ok := checkSecretValue(sec); !ok {
+		p.errorf(line, f, msg)
 		return
 	}
-	note := "E5SubBot asked only for Mail.Read and User.Read: grant the app the permissions e5renew's activities use (README), with admin consent."
+	note := i18n.Text{
+		EN: "E5SubBot asked only for Mail.Read and User.Read: grant the app the permissions e5renew's activities use (README), with admin consent.",
+		ZH: "E5SubBot 只申请了 Mail.Read 和 User.Read 权限：请为应用添加 e5renew 各项活动所需的权限（见 README），并授予管理员同意。",
+	}
 	if alias != "" {
-		note = "E5SubBot alias: " + alias + ". " + note
+		// The alias is the user's own label, not a secret.
+		note = joinNotes(render(i18n.Text{EN: "E5SubBot alias: %s.", ZH: "E5SubBot 别名：%s。"}, alias), note)
 	}
-	src := appSource{clientID: id, secret: sec, from: "ClientId"}
+	src := appSource{clientID: id, secret: sec, from: i18n.Text{EN: "ClientId", ZH: "ClientId"}}
 	p.refreshCandidate(f, line, line, rcloneToken{RefreshToken: rt}, src, alias, note)
 }

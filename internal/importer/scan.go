@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/e5renew/e5renew/internal/i18n"
 )
 
 // reLoneRefresh is a refresh token of a work or school account by itself ("0.A...", "1.A...").
@@ -84,12 +86,18 @@ func (p *parser) scanLines(start int) {
 		}
 		if strings.HasPrefix(s, "RCLONE_ENCRYPT_V") {
 			p.selfIdentified = true
-			p.errorf(ln, FormatRcloneConf, "this rclone.conf is encrypted: run `rclone config show` (it asks for the configuration password) and import what it prints")
+			p.errorf(ln, FormatRcloneConf, i18n.Text{
+				EN: "this rclone.conf is encrypted: run `rclone config show` (it asks for the configuration password) and import what it prints",
+				ZH: "此 rclone.conf 已加密：请运行 `rclone config show`（它会要求输入配置密码），然后导入它输出的内容",
+			})
 			continue
 		}
 		if k, _, ok := strings.Cut(s, "="); ok && strings.EqualFold(strings.TrimSpace(k), "token") {
 			p.selfIdentified = true
-			p.errorf(ln, FormatRcloneConf, "this rclone.conf line is outside a [remote] section: paste the whole remote, from its [name] line to its last key")
+			p.errorf(ln, FormatRcloneConf, i18n.Text{
+				EN: "this rclone.conf line is outside a [remote] section: paste the whole remote, from its [name] line to its last key",
+				ZH: "这一行 rclone.conf 配置不在任何 [remote] 段内：请粘贴整个远程，从它的 [名称] 行一直到最后一个键",
+			})
 			continue
 		}
 		if env.line(p, ln, s) {
@@ -107,7 +115,10 @@ func (p *parser) scanLines(start int) {
 	env.finish(p)
 	for _, c := range cmds {
 		if !c.used {
-			p.errorf(c.line, FormatRcloneAuthorize, "found this `rclone authorize` command but not the token it printed: paste its whole output, including the line after \"Paste the following into your remote machine --->\"")
+			p.errorf(c.line, FormatRcloneAuthorize, i18n.Text{
+				EN: "found this `rclone authorize` command but not the token it printed: paste its whole output, including the line after \"Paste the following into your remote machine --->\"",
+				ZH: "找到了这条 `rclone authorize` 命令，却没有找到它输出的令牌：请粘贴它的全部输出，包括 \"Paste the following into your remote machine --->\" 之后的那一行",
+			})
 		}
 	}
 	accountMode := !p.selfIdentified
