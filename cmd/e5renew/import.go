@@ -22,11 +22,12 @@ import (
 )
 
 var importTexts = struct {
-	ok, dry, failed, exists, needUser, summary, nothing i18n.Text
+	ok, dry, failed, unknown, exists, needUser, summary, nothing i18n.Text
 }{
 	ok:       i18n.Text{EN: "line %d (%s): %s imported (%s)", ZH: "第 %d 行（%s）：已导入 %s（%s）"},
 	dry:      i18n.Text{EN: "line %d (%s): %s signs in (%s); not saved (--dry-run)", ZH: "第 %d 行（%s）：%s 可以登录（%s）；未保存（--dry-run）"},
 	failed:   i18n.Text{EN: "line %d (%s): %s", ZH: "第 %d 行（%s）：%s"},
+	unknown:  i18n.Text{EN: "line %d: %s", ZH: "第 %d 行：%s"},
 	exists:   i18n.Text{EN: "an account named %s exists already: use --replace to replace it, or rename one", ZH: "已存在名为 %s 的账号：使用 --replace 替换，或重命名其中一个"},
 	needUser: i18n.Text{EN: "an application account needs the user whose mailbox and files it works on: run again with --user", ZH: "应用程序账号需要指定操作哪个用户的邮箱与文件：请加上 --user 重新运行"},
 	summary:  i18n.Text{EN: "%d imported, %d failed.", ZH: "导入 %d 个，失败 %d 个。"},
@@ -100,7 +101,11 @@ CLIENT_ID/CLIENT_SECRET/MS_TOKEN、E5 Renew 的 Account.txt（每行一个账号
 			var results []outcome
 			failed := len(lineErrs)
 			for _, le := range lineErrs {
-				results = append(results, outcome{le.Line, importTexts.failed.In(d.lang, le.Line, le.Format, le.Message(d.lang))})
+				text := importTexts.failed.In(d.lang, le.Line, le.Format, le.Message(d.lang))
+				if le.Format == "" {
+					text = importTexts.unknown.In(d.lang, le.Line, le.Message(d.lang))
+				}
+				results = append(results, outcome{le.Line, text})
 			}
 			imported := 0
 			for _, c := range cands {

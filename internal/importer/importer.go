@@ -248,12 +248,12 @@ var acceptedFormats = i18n.Text{
 		"(2) rclone-conf: an rclone.conf with [remote] sections of type = onedrive; " +
 		"(3) office365auto-env: CLIENT_ID=..., CLIENT_SECRET=..., MS_TOKEN=... lines; " +
 		"(4) account-txt: one account per line, either user, password, client id or tenant, client id, client secret, separated by spaces, tabs, commas or ----; " +
-		"(5) e5subbot-json: the JSON file E5SubBot's /export sends. See FORMATS.md",
+		"(5) e5subbot-json: the JSON file E5SubBot's /export sends. The README (Importing what you already have) shows each with an example",
 	ZH: "(1) rclone-authorize：`rclone authorize \"onedrive\" <客户端ID> <客户端密码>` 输出的内容，即 {\"access_token\":...,\"refresh_token\":...} 那一行；" +
 		"(2) rclone-conf：含有 type = onedrive 的 [remote] 段的 rclone.conf；" +
 		"(3) office365auto-env：CLIENT_ID=...、CLIENT_SECRET=...、MS_TOKEN=... 这几行；" +
 		"(4) account-txt：每行一个账号，内容为“用户, 密码, 客户端 ID”或“租户, 客户端 ID, 客户端密码”，用空格、Tab、逗号或 ---- 分隔；" +
-		"(5) e5subbot-json：E5SubBot 的 /export 命令发来的 JSON 文件。详见 FORMATS.md",
+		"(5) e5subbot-json：E5SubBot 的 /export 命令发来的 JSON 文件。各格式示例见 README（导入已有的内容）",
 }
 
 // decodeText returns data as UTF-8 without a byte order mark; UTF-16 (what Windows
