@@ -97,14 +97,11 @@ saved only after the app signed in; what its roles allow is then listed.
 			if len(problems) > 0 {
 				return errors.New(strings.Join(problems, "\n"))
 			}
-			var clientSecret secret.String
-			if secretEnv != "" {
-				v, ok := d.getenv(secretEnv)
-				if !ok || strings.TrimSpace(v) == "" {
-					return fmt.Errorf("--client-secret-env: the environment variable %s is not set", secretEnv)
-				}
-				clientSecret = secret.String(strings.TrimSpace(v))
-			} else {
+			clientSecret, err := secretFromEnv(d, secretEnv)
+			if err != nil {
+				return err
+			}
+			if secretEnv == "" {
 				fmt.Fprint(d.stderr, addTexts.secretStdin.In(d.lang))
 				in := d.stdin
 				if in == nil {

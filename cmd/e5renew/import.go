@@ -17,7 +17,6 @@ import (
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/importer"
 	"github.com/e5renew/e5renew/internal/onboard"
-	"github.com/e5renew/e5renew/internal/secret"
 	"github.com/e5renew/e5renew/internal/store"
 )
 
@@ -74,12 +73,8 @@ CLIENT_ID/CLIENT_SECRET/MS_TOKEN、E5 Renew 的 Account.txt（每行一个账号
 				return fmt.Errorf("read %s: %w", args[0], err)
 			}
 			opts := importer.Options{ClientID: clientID}
-			if secretEnv != "" {
-				v, ok := d.getenv(secretEnv)
-				if !ok || v == "" {
-					return fmt.Errorf("--client-secret-env: the environment variable %s is not set", secretEnv)
-				}
-				opts.ClientSecret = secret.String(v)
+			if opts.ClientSecret, err = secretFromEnv(d, secretEnv); err != nil {
+				return err
 			}
 			cands, lineErrs := importer.ParseWith(data, opts)
 			if len(cands) == 0 && len(lineErrs) == 0 {

@@ -92,13 +92,9 @@ activities can run, and the permission each missing one needs.
 			if err != nil {
 				return err
 			}
-			var clientSecret secret.String
-			if secretEnv != "" {
-				v, ok := d.getenv(secretEnv)
-				if !ok || v == "" {
-					return fmt.Errorf("--client-secret-env: the environment variable %s is not set", secretEnv)
-				}
-				clientSecret = secret.String(v)
+			clientSecret, err := secretFromEnv(d, secretEnv)
+			if err != nil {
+				return err
 			}
 			if len(scopes) == 0 {
 				scopes = activity.MinimalPermissions(activity.All(), true)
@@ -230,4 +226,17 @@ func (d *deps) browse(url string) error {
 		name = "xdg-open"
 	}
 	return exec.Command(name, append(args, url)...).Start()
+}
+
+// secretFromEnv reads a secret from the environment variable a --client-secret-env flag
+// names (empty name: no secret); secrets never come from the command line itself.
+func secretFromEnv(d *deps, name string) (secret.String, error) {
+	if name == "" {
+		return "", nil
+	}
+	v, ok := d.getenv(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return "", fmt.Errorf("--client-secret-env: the environment variable %s is not set (or is empty)", name)
+	}
+	return secret.String(strings.TrimSpace(v)), nil
 }
