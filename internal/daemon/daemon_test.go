@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -834,5 +835,30 @@ func TestExpiryWarnings(t *testing.T) {
 	}
 	if n := len(e.inbox.messages(notify.Expiring, pw.Name)); n != 1 {
 		t.Errorf("%d subscription warnings, want 1 (its date passed)", n)
+	}
+}
+
+func TestRunNow(t *testing.T) {
+	e := newEnv(t, 1, false, emulator.Options{})
+	e.start(t)
+	e.advance(t, start.Add(10*time.Minute))
+	name := e.cfg.Accounts[0].Name
+	before := len(e.rounds(t, name))
+	if err := e.d.RunNow(name); err != nil {
+		t.Fatal(err)
+	}
+	e.settle(t)
+	rs := e.rounds(t, name)
+	if len(rs) != before+1 || !rs[len(rs)-1].Started.Equal(e.clk.Now()) {
+		t.Fatalf("%d rounds (was %d), last at %v; want one now", len(rs), before, rs[len(rs)-1].Started)
+	}
+	if err := e.d.Pause(t.Context(), name, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.RunNow(name); !errors.Is(err, ErrPaused) {
+		t.Errorf("RunNow of a paused account: %v", err)
+	}
+	if err := e.d.RunNow("nobody"); err == nil {
+		t.Error("RunNow of an unknown account succeeded")
 	}
 }

@@ -3,10 +3,12 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/e5renew/e5renew/internal/config"
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/store"
 )
@@ -150,6 +152,37 @@ func (d *Daemon) Resume(ctx context.Context, name string) error {
 	}
 	d.applyResume(ctx, name)
 	return nil
+}
+
+// ErrPaused is returned by RunNow for a paused account.
+var ErrPaused = errors.New("the account is paused: resume it first")
+
+// RunNow plans a round of the account for now (the dashboard's "run now"); a round
+// already running is not doubled.
+func (d *Daemon) RunNow(name string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a, ok := d.accounts[store.FoldName(name)]
+	if !ok {
+		return fmt.Errorf("no account named %q", name)
+	}
+	if a.state.Paused {
+		return ErrPaused
+	}
+	if a.running {
+		return nil
+	}
+	a.state.NextRun = d.clk.Now()
+	d.replan(a)
+	d.poke()
+	return nil
+}
+
+// Config is the configuration in force (after reloads), with the accounts e5renew added.
+func (d *Daemon) Config() *config.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
 }
 
 func (d *Daemon) has(name string) bool {
