@@ -5,20 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/config"
 	"github.com/e5renew/e5renew/internal/daemon"
 	"github.com/e5renew/e5renew/internal/fleet"
-	"github.com/e5renew/e5renew/internal/graph"
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/onboard"
 	"github.com/e5renew/e5renew/internal/report"
@@ -67,55 +62,36 @@ saved only after the app signed in; what its roles allow is then listed.
   e5renew accounts add --tenant contoso.onmicrosoft.com --client-id 1111… --client-secret-stdin --user admin@contoso.onmicrosoft.com < secret.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			in := onboard.AppInput{Tenant: tenant, ClientID: clientID, User: user, Name: name}
 			var problems []string
-			switch strings.ToLower(strings.TrimSpace(tenant)) {
-			case "":
-				problems = append(problems, "--tenant is required: the tenant's domain (contoso.onmicrosoft.com) or id")
-			case "common", "organizations", "consumers":
-				problems = append(problems, fmt.Sprintf("--tenant %s: application sign-in needs the tenant's domain or id", tenant))
-			}
-			if !isGUID(clientID) {
-				problems = append(problems, "--client-id is required: the Application (client) ID, a GUID")
-			}
-			if user == "" {
-				problems = append(problems, "--user is required: the user (UPN or object id) whose mailbox and files the app works on")
-			}
 			if (secretEnv == "") == !fromStdin {
 				problems = append(problems, "give the client secret with --client-secret-env VAR or --client-secret-stdin (exactly one)")
 			}
-			if name != "" && !validName(name) {
-				problems = append(problems, loginTexts.badName.In(d.lang, name))
-			}
-			var expiry time.Time
 			if expires != "" {
 				t, err := time.Parse("2006-01-02", expires)
 				if err != nil {
 					problems = append(problems, fmt.Sprintf("--secret-expires %q: write the date as 2027-06-30", expires))
 				}
-				expiry = t
+				in.SecretExpires = t
 			}
-			if len(problems) > 0 {
-				return errors.New(strings.Join(problems, "\n"))
-			}
-			clientSecret, err := secretFromEnv(d, secretEnv)
-			if err != nil {
-				return err
-			}
-			if secretEnv == "" {
-				fmt.Fprint(d.stderr, addTexts.secretStdin.In(d.lang))
-				in := d.stdin
-				if in == nil {
-					in = os.Stdin
+			if len(problems) == 0 {
+				var err error
+				if in.ClientSecret, err = secretFromEnv(d, secretEnv); err != nil {
+					return err
 				}
-				line, err := bufio.NewReader(in).ReadString('\n')
-				if err != nil && line == "" {
-					return fmt.Errorf("read the client secret from standard input: %w", err)
+				if secretEnv == "" {
+					fmt.Fprint(d.stderr, addTexts.secretStdin.In(d.lang))
+					r := d.stdin
+					if r == nil {
+						r = os.Stdin
+					}
+					line, err := bufio.NewReader(r).ReadString('\n')
+					if err != nil && line == "" {
+						return fmt.Errorf("read the client secret from standard input: %w", err)
+					}
+					in.ClientSecret = secret.String(strings.TrimSpace(line))
+					fmt.Fprintln(d.stderr)
 				}
-				clientSecret = secret.String(strings.TrimSpace(line))
-				fmt.Fprintln(d.stderr)
-			}
-			if isGUID(clientSecret.Reveal()) {
-				return errors.New("this looks like the secret's ID (a GUID), not its value: copy the Value column (AADSTS7000215 otherwise)")
 			}
 			cfg, st, err := openOrCreateState(cmd, d, cfgPath)
 			if err != nil {
@@ -126,52 +102,26 @@ saved only after the app signed in; what its roles allow is then listed.
 			if err != nil {
 				return err
 			}
-			if name == "" {
-				name = onboard.NameFor("", tenant)
-			}
-			if a, ok := cfg.Account(name); ok && !a.Managed {
-				return fmt.Errorf("%s already has an account named %s: choose another --name", cfg.Path, a.Name)
-			}
-			hc := &http.Client{Timeout: 60 * time.Second}
-			src, err := auth.NewAppSource(auth.AppOptions{Common: auth.Common{Account: name, Endpoints: ep, HTTPClient: hc, Logger: d.logger},
-				Tenant: tenant, ClientID: clientID, ClientSecret: clientSecret})
-			if err != nil {
-				return err
-			}
-			tok, err := src.Token(cmd.Context())
-			if err != nil {
-				if ae, ok := auth.AsError(err); ok {
-					return fmt.Errorf("the app could not sign in (%s): %s", firstNonEmpty(fmt.Sprintf("AADSTS%d", ae.Code()), ae.OAuthError), ae.Message(d.lang))
+			env := onboard.Env{Store: st, Config: cfg, Endpoints: ep, Logger: d.logger, Lang: d.lang}
+			if len(problems) > 0 {
+				if in.ClientSecret.IsZero() {
+					in.ClientSecret = "x" // its absence is reported above
 				}
+				return errors.New(strings.Join(append(problems, env.ValidateApp(in, onboard.FlagLabels)...), "\n"))
+			}
+			added, err := env.AddApp(cmd.Context(), in, onboard.FlagLabels)
+			if err != nil {
 				return err
 			}
 			out := d.stdout
-			fmt.Fprintln(out, addTexts.ok.In(d.lang, tok.TenantID))
-			var u struct {
-				ID  string `json:"id"`
-				UPN string `json:"userPrincipalName"`
-			}
-			gc := graph.New(src, graph.Options{BaseURL: ep.Graph, HTTPClient: hc, Logger: d.logger})
-			if _, err := gc.Get(cmd.Context(), "/users/"+url.PathEscape(user), url.Values{"$select": {"id,userPrincipalName"}}, &u, ""); err != nil {
-				var ge *graph.Error
-				if errors.As(err, &ge) && ge.Status == 404 {
-					return errors.New(addTexts.userUnknown.In(d.lang, user))
-				}
-				fmt.Fprintln(out, addTexts.userUnchecked.In(d.lang, user, err))
+			fmt.Fprintln(out, addTexts.ok.In(d.lang, added.Token.TenantID))
+			if added.UserErr != nil {
+				fmt.Fprintln(out, addTexts.userUnchecked.In(d.lang, user, added.UserErr))
 			} else {
-				fmt.Fprintln(out, addTexts.user.In(d.lang, u.UPN, u.ID))
+				fmt.Fprintln(out, addTexts.user.In(d.lang, added.UserUPN, added.UserID))
 			}
-			acct := store.ManagedAccount{Name: name, Type: string(auth.KindClientCredentials), Tenant: tenant, ClientID: clientID,
-				ClientSecret: clientSecret, User: user, SecretExpires: expiry, Source: "accounts-add"}
-			if err := onboard.Save(cmd.Context(), st, acct, time.Now()); err != nil {
-				return err
-			}
-			cov, err := onboard.CoverageOf(tok)
-			if err != nil {
-				return err
-			}
-			cov.Write(out, d.lang)
-			fmt.Fprintln(out, addTexts.saved.In(d.lang, name, cfg.DataPath()))
+			added.Coverage.Write(out, d.lang)
+			fmt.Fprintln(out, addTexts.saved.In(d.lang, added.Name, cfg.DataPath()))
 			fmt.Fprintln(out, loginTexts.follow.In(d.lang))
 			return nil
 		},
@@ -218,9 +168,7 @@ func newAccountsRemoveCommand(d *deps) *cobra.Command {
 	return cmd
 }
 
-var reGUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-func isGUID(s string) bool { return reGUID.MatchString(strings.TrimSpace(s)) }
+func isGUID(s string) bool { return onboard.IsGUID(s) }
 
 func newAccountsCommand(d *deps) *cobra.Command {
 	cmd := &cobra.Command{

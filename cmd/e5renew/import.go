@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -139,73 +136,27 @@ CLIENT_ID/CLIENT_SECRET/MS_TOKEN、E5 Renew 的 Account.txt（每行一个账号
 	return cmd
 }
 
-// importOne checks one candidate by signing in and saves it; the refresh token saved is
-// the one the check got back (refresh tokens rotate on use).
+// importOne checks one candidate by signing in and saves it (onboard.Env.ImportOne), with
+// the command's own words for what its flags fix.
 func importOne(ctx context.Context, d *deps, cfg *config.Config, st store.Store, ep auth.Endpoints, c importer.Candidate,
 	user string, dryRun, replace bool) (string, error) {
-	if a, ok := cfg.Account(c.Name); ok && (!a.Managed || !replace) {
-		if !a.Managed {
-			return "", fmt.Errorf("%s already has an account named %s: rename one", cfg.Path, a.Name)
-		}
+	if a, ok := cfg.Account(c.Name); ok && a.Managed && !replace {
 		return "", errors.New(importTexts.exists.In(d.lang, a.Name))
 	}
-	if c.Type == string(auth.KindClientCredentials) && c.User == "" {
-		if user == "" {
-			return "", errors.New(importTexts.needUser.In(d.lang))
-		}
-		c.User = user
+	if c.Type == string(auth.KindClientCredentials) && c.User == "" && user == "" {
+		return "", errors.New(importTexts.needUser.In(d.lang))
 	}
-	common := auth.Common{Account: c.Name, Endpoints: ep, HTTPClient: &http.Client{Timeout: 60 * time.Second}, Logger: d.logger, Attempts: 1}
-	var src auth.Source
-	var err error
-	tokens := auth.NewMemoryStore()
-	switch auth.Kind(c.Type) {
-	case auth.KindRefreshToken:
-		src, err = auth.NewRefreshSource(auth.RefreshOptions{Common: common, Tenant: c.Tenant, ClientID: c.ClientID,
-			ClientSecret: c.ClientSecret, RefreshToken: c.RefreshToken, Store: tokens})
-	case auth.KindClientCredentials:
-		src, err = auth.NewAppSource(auth.AppOptions{Common: common, Tenant: c.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret})
-	case auth.KindPassword:
-		src, err = auth.NewPasswordSource(auth.PasswordOptions{Common: common, Tenant: c.Tenant, ClientID: c.ClientID,
-			ClientSecret: c.ClientSecret, Username: c.Username, Password: c.Password})
-	default:
-		err = fmt.Errorf("unknown sign-in type %q", c.Type)
-	}
+	env := onboard.Env{Store: st, Config: cfg, Endpoints: ep, Logger: d.logger, Lang: d.lang}
+	added, err := env.ImportOne(ctx, c, user, dryRun, replace)
 	if err != nil {
-		return "", err
-	}
-	tok, err := src.Token(ctx)
-	if err != nil {
-		if ae, ok := auth.AsError(err); ok {
-			code := ae.OAuthError
-			if ae.Code() != 0 {
-				code = fmt.Sprintf("AADSTS%d", ae.Code())
-			}
-			return "", fmt.Errorf("%s %s", code, ae.Message(d.lang))
-		}
 		return "", err
 	}
 	what := c.Type
-	if tok.Delegated && tok.UPN != "" {
-		what += ", " + tok.UPN
+	if added.Token.Delegated && added.Token.UPN != "" {
+		what += ", " + added.Token.UPN
 	}
 	if dryRun {
 		return importTexts.dry.In(d.lang, c.Line, c.Format, c.Name, what), nil
 	}
-	rt := c.RefreshToken
-	if stored, ok, _ := tokens.LoadToken(ctx, c.Name); ok && !stored.RefreshToken.IsZero() {
-		rt = stored.RefreshToken
-	}
-	tenant := c.Tenant
-	if tenant == "" {
-		tenant = tok.TenantID
-	}
-	acct := store.ManagedAccount{Name: c.Name, Type: c.Type, Tenant: tenant, ClientID: c.ClientID, User: c.User, Username: c.Username,
-		ClientSecret: c.ClientSecret, RefreshToken: rt, Password: c.Password, Source: "import:" + string(c.Format)}
-	if err := onboard.Save(ctx, st, acct, time.Now()); err != nil {
-		return "", err
-	}
-	// Later imports in the same run see it.
-	cfg.Accounts = append(cfg.Accounts, config.Account{Name: c.Name, Type: c.Type, Managed: true})
-	return importTexts.ok.In(d.lang, c.Line, c.Format, c.Name, strings.TrimSpace(what)), nil
+	return importTexts.ok.In(d.lang, c.Line, c.Format, c.Name, what), nil
 }

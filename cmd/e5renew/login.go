@@ -129,34 +129,20 @@ activities can run, and the permission each missing one needs.
 			}
 			tok := grant.Token
 			fmt.Fprintln(out, loginTexts.signedIn.In(d.lang, tok.UPN, tok.TenantID))
-			if name == "" {
-				name = onboard.NameFor(tok.UPN, tok.TenantID)
-			}
 			source := "login"
 			if browser {
 				source = "login-browser"
 			}
-			existed := false
-			if a, ok := cfg.Account(name); ok {
-				if !a.Managed {
-					return fmt.Errorf("%s already has an account named %s: choose another --name, or put the new refresh token in the file", cfg.Path, a.Name)
-				}
-				existed, name = true, a.Name
-			}
-			acct := store.ManagedAccount{Name: name, Type: string(auth.KindRefreshToken), Tenant: tok.TenantID, ClientID: clientID,
-				ClientSecret: clientSecret, RefreshToken: grant.RefreshToken, Source: source}
-			if err := onboard.Save(cmd.Context(), st, acct, time.Now()); err != nil {
-				return err
-			}
-			cov, err := onboard.CoverageOf(tok)
+			env := onboard.Env{Store: st, Config: cfg, Endpoints: ep, Logger: d.logger, Lang: d.lang}
+			added, err := env.SaveDelegated(cmd.Context(), grant, clientID, clientSecret, name, source)
 			if err != nil {
 				return err
 			}
-			cov.Write(out, d.lang)
-			if existed {
-				fmt.Fprintln(out, loginTexts.replaced.In(d.lang, name))
+			added.Coverage.Write(out, d.lang)
+			if added.Replaced {
+				fmt.Fprintln(out, loginTexts.replaced.In(d.lang, added.Name))
 			} else {
-				fmt.Fprintln(out, loginTexts.saved.In(d.lang, name, cfg.DataPath()))
+				fmt.Fprintln(out, loginTexts.saved.In(d.lang, added.Name, cfg.DataPath()))
 			}
 			fmt.Fprintln(out, loginTexts.follow.In(d.lang))
 			return nil
@@ -174,18 +160,7 @@ activities can run, and the permission each missing one needs.
 }
 
 // validName reports whether name is a valid account name.
-func validName(name string) bool {
-	if name == "" || len(name) > 64 {
-		return false
-	}
-	for i, r := range name {
-		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
-		if !alnum && (i == 0 || !strings.ContainsRune("._@+-", r)) {
-			return false
-		}
-	}
-	return true
-}
+func validName(name string) bool { return onboard.ValidName(name) }
 
 // openOrCreateState is openState for commands that add accounts: a missing configuration
 // file is created (with only a comment and the data directory), since the accounts they

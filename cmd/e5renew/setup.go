@@ -123,18 +123,13 @@ Running it again repairs a half-finished setup instead of creating a second app.
 				if g.RefreshToken.IsZero() {
 					return errors.New(loginTexts.noRT.In(d.lang))
 				}
-				acctName := firstNonEmpty(name, onboard.NameFor(g.Token.UPN, g.Token.TenantID))
-				if a, ok := cfg.Account(acctName); ok && !a.Managed {
-					return fmt.Errorf("%s already has an account named %s: run again with --name", cfg.Path, a.Name)
-				}
-				acct := store.ManagedAccount{Name: acctName, Type: string(auth.KindRefreshToken), Tenant: g.Token.TenantID,
-					ClientID: res.ClientID, RefreshToken: g.RefreshToken, Source: "setup"}
-				if err := onboard.Save(ctx, st, acct, time.Now()); err != nil {
+				env := onboard.Env{Store: st, Config: cfg, Endpoints: ep, Logger: d.logger, Lang: d.lang}
+				added, err := env.SaveDelegated(ctx, g, res.ClientID, "", name, "setup")
+				if err != nil {
 					return err
 				}
-				if cov, err := onboard.CoverageOf(g.Token); err == nil {
-					cov.Write(out, d.lang)
-				}
+				added.Coverage.Write(out, d.lang)
+				acctName := added.Name
 				fmt.Fprintln(out, setupTexts.saved.In(d.lang, acctName))
 			}
 			fmt.Fprintln(out, setupTexts.next.In(d.lang))
