@@ -104,6 +104,55 @@ type Store interface {
 	// DeleteManaged removes one (ErrNotFound when there is none); its history stays.
 	DeleteManaged(ctx context.Context, name string) error
 
+	// GetSetting returns the value of a setting of e5renew itself (the dashboard's
+	// password hash...); false when it is not set. Values are stored in clear: seal
+	// secrets before, or store only their hashes.
+	GetSetting(ctx context.Context, key string) (string, bool, error)
+	// SetSetting adds or replaces a setting (durable on return; not cancelled by ctx). The
+	// key must not be empty; an empty value is a value.
+	SetSetting(ctx context.Context, key, value string) error
+
+	// SaveAccountSettings replaces the settings the dashboard overrides for one account
+	// (durable on return; not cancelled by ctx). s.Account is ignored; a zero s.Updated is
+	// set to now.
+	SaveAccountSettings(ctx context.Context, account string, s AccountSettings) error
+	// AccountSettings returns the overrides of every account that has some, keyed by
+	// FoldName(account).
+	AccountSettings(ctx context.Context) (map[string]AccountSettings, error)
+	// DeleteAccountSettings removes an account's overrides; removing none is not an error.
+	DeleteAccountSettings(ctx context.Context, account string) error
+
+	// RoundStats aggregates the account's rounds started at or after since, by bucket of
+	// their start time (see BucketStart: in loc, UTC when nil; days begin at local
+	// midnight). The buckets are contiguous, from since's to now's, those without rounds
+	// zero (see FillBuckets), oldest first. An unknown account has only zero buckets.
+	// Since must not be zero, and the range must hold at most MaxBuckets buckets.
+	RoundStats(ctx context.Context, account string, since time.Time, bucket time.Duration, loc *time.Location) ([]RoundBucket, error)
+	// ActivityStats aggregates the results of the account's rounds started at or after
+	// since (all of them when since is zero), one ActivityStat per activity and workload,
+	// sorted by workload then activity.
+	ActivityStats(ctx context.Context, account string, since time.Time) ([]ActivityStat, error)
+	// LastRoundSummaries returns the newest round of every account that has one, as
+	// LastRounds, but counted rather than with its results (an overview of many accounts).
+	LastRoundSummaries(ctx context.Context) (map[string]RoundSummary, error)
+	// RecentVerdicts returns the verdicts of the newest n rounds (n > 0) of every account
+	// that has rounds, oldest first (newest last), keyed by the account's stored name.
+	RecentVerdicts(ctx context.Context, n int) (map[string][]string, error)
+
+	// PurgeAccount deletes what the store keeps of an account: its rounds and their
+	// results, state, changes, activity health, settings, managed record and token, in one
+	// transaction, and records a ChangeAccounts change (Reason "purged", By "owner") so
+	// that a running daemon reloads its accounts; that change and the account's name (as
+	// Accounts lists it) are all that is left. It refuses (nothing is deleted):
+	//   - an unknown account: ErrNotFound;
+	//   - an account with pending journal entries, objects still to delete in the tenant:
+	//     ErrJournalPending;
+	//   - an account in the configuration that e5renew does not manage (it comes from the
+	//     configuration file and may be running): ErrInConfig. Call PurgeAccount rather than
+	//     DeleteManaged then PurgeAccount: after DeleteManaged the account stays in the
+	//     configuration until the next SyncAccounts.
+	PurgeAccount(ctx context.Context, name string) error
+
 	// Close releases the store; it must not be used afterwards.
 	Close() error
 }
@@ -299,6 +348,13 @@ type JournalEntry struct {
 
 // ErrNotFound is returned when a record to update does not exist.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrJournalPending is returned by PurgeAccount for an account whose journal still lists
+// objects to delete in its tenant.
+var ErrJournalPending = errors.New("store: objects created in the tenant are still to be deleted")
+
+// ErrInConfig is returned by PurgeAccount for an account of the configuration file.
+var ErrInConfig = errors.New("store: the account is in the configuration")
 
 // FoldName returns the key that identifies an account name: two names have the same key
 // exactly when strings.EqualFold says they are equal.

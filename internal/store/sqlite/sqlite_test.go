@@ -359,6 +359,31 @@ func TestQueryPlans(t *testing.T) {
 		t.Errorf("LastRounds results plan scans all results:\n%s", p)
 	}
 	t.Logf("plan:\n%s", p)
+
+	// The dashboard's: index ranges of the rounds of an account, in the index's order; no
+	// scan of every round or result.
+	for _, tc := range []struct {
+		name, query string
+		args        []any
+		want        string
+	}{
+		{"RoundStats", roundStatsQuery, []any{"x", "2025"}, "rounds_account_started (account_id=? AND started>?)"},
+		{"ActivityStats", activityStatsQuery, []any{"x", "2025"}, "rounds_account_started (account_id=? AND started>?)"},
+		{"LastRoundSummaries", lastSummariesQuery, nil, "rounds_account_started (account_id=?)"},
+		{"RecentVerdicts", recentVerdictsQuery, []any{10}, "rounds_account_started (account_id=?)"},
+	} {
+		p := plan(tc.query, tc.args...)
+		// Sorting the n verdicts of an account is fine.
+		q := strings.ReplaceAll(p, "USE TEMP B-TREE FOR group_concat(ORDER BY)", "")
+		bad := false
+		for _, s := range []string{"SCAN r\n", "SCAN n\n", "SCAN rounds", "SCAN x", "SCAN round_results", "TEMP B-TREE"} {
+			bad = bad || strings.Contains(q, s)
+		}
+		if bad || !strings.Contains(q, tc.want) {
+			t.Errorf("%s plan does not use %s, scans a table or sorts:\n%s", tc.name, tc.want, p)
+		}
+		t.Logf("%s plan:\n%s", tc.name, p)
+	}
 }
 
 // TestUpgradeFromFirstSchema opens a database made by the first release (schema 1, with a

@@ -59,6 +59,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, tc := range daemonTests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
 	}
+	for _, tc := range dashboardTests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
+	}
 }
 
 type harness struct {
