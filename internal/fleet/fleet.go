@@ -159,8 +159,9 @@ func New(ctx context.Context, o Options) (*Fleet, error) {
 }
 
 // MergeManaged adds the accounts e5renew added itself (kept encrypted in the store) to
-// cfg.Accounts, replacing those merged before. An account both in the file and in the store
-// is an error that says how to resolve it.
+// cfg.Accounts, replacing those merged before, and applies the settings edited in the
+// dashboard (ApplyOverrides). An account both in the file and in the store is an error that
+// says how to resolve it.
 func MergeManaged(ctx context.Context, cfg *config.Config, st store.Store) error {
 	managed, err := st.ManagedAccounts(ctx)
 	if err != nil {
@@ -188,7 +189,7 @@ func MergeManaged(ctx context.Context, cfg *config.Config, st store.Store) error
 		kept = append(kept, a)
 	}
 	cfg.Accounts = kept
-	return nil
+	return applyStoredOverrides(ctx, cfg, st)
 }
 
 func selection(cfg *config.Config, a *config.Account) (round.Selection, error) {
