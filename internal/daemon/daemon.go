@@ -70,7 +70,8 @@ type Daemon struct {
 	running  int
 	// background counts checks in flight (expiry), so tests on a fake clock wait for them.
 	background int
-	lastSeen   int64 // the newest state change applied
+	lastSeen   int64             // the newest state change applied
+	expiry     map[string]Expiry // by store.FoldName: the last expiry checks' findings
 	digest     digestCounters
 	stopping   bool
 
@@ -126,7 +127,7 @@ func New(ctx context.Context, o Options) (*Daemon, error) {
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
-	d := &Daemon{o: o, clk: o.Clock, log: o.Logger, metrics: o.Metrics, accounts: map[string]*account{},
+	d := &Daemon{o: o, clk: o.Clock, log: o.Logger, metrics: o.Metrics, accounts: map[string]*account{}, expiry: map[string]Expiry{},
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), wake: make(chan struct{}, 1),
 		syncReq: make(chan chan bool)}
 	d.roundCtx, d.cancelRound = context.WithCancel(context.WithoutCancel(ctx))

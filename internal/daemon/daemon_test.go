@@ -823,6 +823,16 @@ func TestExpiryWarnings(t *testing.T) {
 	if got := e.inbox.messages(notify.Expiring, e.cfg.Accounts[0].Name); len(got) != 0 {
 		t.Errorf("a healthy account was warned: %+v", got)
 	}
+	// What was found is kept for the dashboard.
+	if ex, ok := e.d.Expiry(strings.ToUpper(app.Name)); !ok || !ex.Secret.Equal(end) || ex.Checked.IsZero() {
+		t.Errorf("Expiry(%s) = %+v, %v; want the secret's end %v", app.Name, ex, ok, end)
+	}
+	if ex, ok := e.d.Expiry(pw.Name); !ok || !ex.Subscription.Equal(start.Add(5*24*time.Hour+time.Hour)) || ex.SubscriptionStatus != "Enabled" {
+		t.Errorf("Expiry(%s) = %+v, %v; want the subscription's date", pw.Name, ex, ok)
+	}
+	if _, ok := e.d.Expiry("nobody"); ok {
+		t.Error("Expiry of an unknown account found")
+	}
 	// The following days: nothing new until the secret is within 7 days.
 	e.advance(t, start.Add(10*24*time.Hour))
 	if got := e.inbox.messages(notify.Expiring, app.Name); len(got) != 1 {

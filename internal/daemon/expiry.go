@@ -35,9 +35,7 @@ func (d *Daemon) checkExpiry(ctx context.Context) {
 		}
 	}
 	d.mu.Unlock()
-	if !cfg.WantsEvent("expiring") {
-		return
-	}
+	warn := cfg.WantsEvent("expiring")
 	now := d.clk.Now()
 	thresholds := cfg.ExpiryWarnings()
 	sem := make(chan struct{}, 4)
@@ -53,6 +51,16 @@ func (d *Daemon) checkExpiry(ctx context.Context) {
 			if !r.SignedIn {
 				return // the rounds tell the owner about that
 			}
+			e := Expiry{Checked: now, Secret: r.SecretExpires}
+			if s := r.Subscription; s != nil {
+				e.Subscription, e.SubscriptionStatus = s.NextLifecycle, s.Status
+			}
+			d.mu.Lock()
+			d.expiry[store.FoldName(m.Config.Name)] = e
+			d.mu.Unlock()
+			if !warn {
+				return
+			}
 			if !r.SecretExpires.IsZero() {
 				d.warnExpiry(ctx, cfg, m, "secret", r.SecretExpires, now, thresholds, func(days int) notify.Message {
 					return notify.SecretExpiringMsg(cfg.NotifyLang(), m.Config.Name, r.SecretExpires, days)
@@ -66,6 +74,26 @@ func (d *Daemon) checkExpiry(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+}
+
+// Expiry is what the last daily expiry check of an account found.
+type Expiry struct {
+	Checked time.Time
+	// Secret is when the client secret expires (zero: unknown).
+	Secret time.Time
+	// Subscription is the developer subscription's next lifecycle date, advisory (zero:
+	// unknown), and SubscriptionStatus its status (Enabled, Warning...).
+	Subscription       time.Time
+	SubscriptionStatus string
+}
+
+// Expiry returns what the last expiry check found for an account (checks run a minute after
+// start, then daily); false when none has run for it or it could not sign in.
+func (d *Daemon) Expiry(name string) (Expiry, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.expiry[store.FoldName(name)]
+	return e, ok
 }
 
 // warnExpiry sends one message for the smallest threshold the date is within, unless it

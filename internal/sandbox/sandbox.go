@@ -40,6 +40,9 @@ type Options struct {
 type Account struct {
 	Name, Type, Tenant, User string
 	Broken                   i18n.Text // why it will fail, if it will
+	// Password is the password of the tenant's emulated users (admin, alex.wilber and
+	// megan.bowen), for trying interactive sign-ins.
+	Password string
 }
 
 // Populate seeds em and returns a configuration for the created accounts.
@@ -109,7 +112,7 @@ func addAccount(em *emulator.Emulator, i int, kind auth.Kind, broken string) (co
 		return config.Account{}, Account{}, err
 	}
 	acct := config.Account{Name: name, Type: string(kind), Tenant: ten.Domain, ClientID: app.ClientID}
-	info := Account{Name: name, Type: string(kind), Tenant: ten.Domain}
+	info := Account{Name: name, Type: string(kind), Tenant: ten.Domain, Password: pw}
 	switch kind {
 	case auth.KindRefreshToken:
 		rt, err := em.IssueRefreshToken(ten.ID, app.ClientID, admin.UPN, nil)
