@@ -125,12 +125,13 @@ func TestEmulatorRejectsBadRates(t *testing.T) {
 }
 
 func TestDemoRunsAndSummarises(t *testing.T) {
-	out, done := run(t, context.Background(), "demo", "--duration", "2s")
+	out, done := run(t, context.Background(), "demo", "--duration", "2s", "--listen", "127.0.0.1:0")
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"emulated Microsoft 365 tenant", "refresh_token", "client_credentials", "password", "Summary", "client secret expired"} {
+	for _, want := range []string{"emulated Microsoft 365 tenant", "refresh_token", "client_credentials", "password", "Summary", "client secret expired",
+		"Dashboard: http://127.0.0.1:", "(password: ", "sign in to the emulated tenant as megan.bowen@contoso.onmicrosoft.com with the password Demo-"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, s)
 		}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/e5renew/e5renew/emulator"
+	"github.com/e5renew/e5renew/internal/config"
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/report"
 	"github.com/e5renew/e5renew/internal/round"
@@ -24,6 +25,7 @@ import (
 	"github.com/e5renew/e5renew/internal/schedule"
 	"github.com/e5renew/e5renew/internal/service"
 	"github.com/e5renew/e5renew/internal/store"
+	"github.com/e5renew/e5renew/internal/web"
 )
 
 // Options configure a demo run.
@@ -35,15 +37,23 @@ type Options struct {
 	Lang     i18n.Lang
 	// Interval is the accounts' schedule (default "3s-10s": a demo should move).
 	Interval string
-	// Listen is the address of /healthz and /metrics (default 127.0.0.1:0, "off": none).
+	// Listen is the address of the dashboard, /healthz and /metrics (default 127.0.0.1:8355,
+	// or a free port when that one is taken; "off": none).
 	Listen string
+	// Password is the dashboard's (default: a new one, printed).
+	Password string
+	// Ready, when set, is called with the dashboard's URL once it listens.
+	Ready func(url string)
 	// DataDir keeps the state; empty: a temporary directory removed at the end.
 	DataDir string
 }
 
 var texts = struct {
-	banner, accounts, data, round, paused, summary, header, emu, clean, next, listen i18n.Text
+	banner, accounts, data, round, paused, summary, header, emu, clean, next, listen, dashboard, tryAdd i18n.Text
 }{
+	dashboard: i18n.Text{EN: "Dashboard: %s  (password: %s)", ZH: "网页面板：%s （密码：%s）"},
+	tryAdd: i18n.Text{EN: "To add an account from the dashboard (Add account → device code), sign in to the emulated tenant as %s with the password %s.",
+		ZH: "在面板中添加账号（添加账号 → 设备代码）时，请以 %s 登录模拟租户，密码为 %s。"},
 	next:     i18n.Text{EN: "next: %s", ZH: "下一轮：%s"},
 	listen:   i18n.Text{EN: "The real daemon is running: http://%s/healthz and http://%s/metrics", ZH: "真实的服务进程正在运行：http://%s/healthz 与 http://%s/metrics"},
 	banner:   i18n.Text{EN: "e5renew demo: an emulated Microsoft 365 tenant is running at %s", ZH: "e5renew 演示：模拟的 Microsoft 365 租户运行于 %s"},
@@ -78,6 +88,15 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
+		// The address `serve` uses, so the dashboard's URL is the same each time, unless
+		// something (a running serve) has it.
+		if ln, err := net.Listen("tcp", config.DefaultListen); err == nil {
+			ln.Close()
+			o.Listen = config.DefaultListen
+		}
+	}
+	if o.Password == "" {
+		o.Password = web.NewPassword()
 	}
 	started := time.Now()
 	if o.Duration > 0 {
@@ -121,6 +140,12 @@ func Run(ctx context.Context, o Options) error {
 	}
 	tw.Flush()
 	fmt.Fprintln(o.Out, texts.data.In(o.Lang, dataDir))
+	for _, a := range infos {
+		if a.Type == "refresh_token" && a.Broken.EN == "" {
+			fmt.Fprintln(o.Out, texts.tryAdd.In(o.Lang, "megan.bowen@"+a.Tenant, a.Password))
+			break
+		}
+	}
 
 	var mu sync.Mutex // serialises output and tallies
 	tallies := map[string]*tally{}
@@ -156,11 +181,18 @@ func Run(ctx context.Context, o Options) error {
 	}
 	log := slog.New(slog.DiscardHandler)
 	err = service.Run(ctx, service.Options{Config: cfg, Listen: o.Listen, Logger: log, Lang: o.Lang, Version: "demo",
-		Getenv: func(string) (string, bool) { return "", false }, OnRound: onRound,
+		Getenv: func(string) (string, bool) { return "", false }, OnRound: onRound, AdminPassword: o.Password,
 		Ready: func(addr string) {
 			if addr != "" {
+				mu.Lock()
+				url := service.DashboardURL(cfg, addr)
 				fmt.Fprintln(o.Out, texts.listen.In(o.Lang, addr, addr))
+				fmt.Fprintln(o.Out, texts.dashboard.In(o.Lang, url, o.Password))
 				fmt.Fprintln(o.Out)
+				mu.Unlock()
+				if o.Ready != nil {
+					o.Ready(url)
+				}
 			}
 		}})
 	if err != nil {

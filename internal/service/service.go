@@ -46,6 +46,11 @@ type Options struct {
 	// HTTPClient is used for sign-in, Graph and notifications; nil: 60 s timeouts.
 	HTTPClient *http.Client
 	Clock      clock.Waiter
+	// AdminPassword, when set, replaces the dashboard's password at start (the demo's).
+	AdminPassword string
+	// OnPassword is called with the dashboard password generated on the first start (none
+	// was set): it is shown once, then only its hash is kept.
+	OnPassword func(password string)
 }
 
 // NewLogger makes the daemon's logger: text or JSON on w, at level.
@@ -151,15 +156,20 @@ func Run(ctx context.Context, o Options) error {
 		}
 		addr := ln.Addr().String()
 		if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
-			log.Warn("listening on a public address: /metrics and /healthz are reachable from the network", "addr", addr)
+			log.Warn("listening on a public address: the dashboard (behind its password), /metrics and /healthz are reachable from the network; prefer 127.0.0.1 behind a reverse proxy with HTTPS", "addr", addr)
 		}
-		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		dash, err := dashboard(ctx, o, st, d, mgr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		srv = &http.Server{Handler: dash.Handler(d.Handler()), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("HTTP server stopped", "err", err)
 			}
 		}()
-		log.Info("listening", "addr", addr, "healthz", "http://"+addr+"/healthz", "metrics", "http://"+addr+"/metrics")
+		log.Info("listening", "addr", addr, "dashboard", DashboardURL(cfg, addr), "healthz", "http://"+addr+"/healthz", "metrics", "http://"+addr+"/metrics")
 		if o.Ready != nil {
 			o.Ready(addr)
 		}
