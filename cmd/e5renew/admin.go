@@ -19,31 +19,31 @@ import (
 var adminTexts = struct {
 	prompt, again, mismatch, short, empty, done, noEnv i18n.Text
 }{
-	prompt:   i18n.Text{EN: "New dashboard password (at least %d characters): ", ZH: "新的面板密码（至少 %d 个字符）："},
+	prompt:   i18n.Text{EN: "New dashboard password (at least %d characters): ", ZH: "新的仪表盘密码（至少 %d 个字符）："},
 	again:    i18n.Text{EN: "Again: ", ZH: "再输入一次："},
 	mismatch: i18n.Text{EN: "the two passwords differ: nothing was changed, run the command again", ZH: "两次输入的密码不一致：未做任何更改，请重新运行命令"},
 	short:    i18n.Text{EN: "the password has %d characters: use at least %d (nothing was changed)", ZH: "密码只有 %d 个字符：至少需要 %d 个（未做任何更改）"},
 	empty:    i18n.Text{EN: "no password on standard input: pipe one in, e.g. `printf '%%s' \"$PW\" | e5renew admin set-password`, or use --password-env", ZH: "标准输入中没有密码：请通过管道传入，例如 `printf '%%s' \"$PW\" | e5renew admin set-password`，或使用 --password-env"},
-	done:     i18n.Text{EN: "Dashboard password changed. A running `e5renew serve` uses it for the next sign-in; browsers signed in stay so until they sign out or it restarts.", ZH: "面板密码已修改。正在运行的 `e5renew serve` 在下次登录时使用新密码；已登录的浏览器在退出登录或服务重启前保持登录。"},
+	done:     i18n.Text{EN: "Dashboard password changed. A running `e5renew serve` uses it for the next sign-in; browsers signed in stay so until they sign out or it restarts.", ZH: "仪表盘密码已修改。正在运行的 `e5renew serve` 在下次登录时使用新密码；已登录的浏览器在退出登录或服务重启前保持登录。"},
 	noEnv:    i18n.Text{EN: "--password-env %s: the variable is not set or empty", ZH: "--password-env %s：该环境变量未设置或为空"},
 }
 
 func newAdminCommand(d *deps) *cobra.Command {
 	admin := &cobra.Command{
 		Use:   "admin",
-		Short: "Manage the dashboard's access / 管理面板访问",
+		Short: "Manage the dashboard's access / 管理仪表盘访问",
 		Args:  cobra.NoArgs,
 	}
 	var cfgPath, env string
 	set := &cobra.Command{
 		Use:   "set-password",
-		Short: "Set the dashboard's admin password / 设置面板管理员密码",
+		Short: "Set the dashboard's admin password / 设置仪表盘管理员密码",
 		Long: `Sets the password the web dashboard of ` + "`e5renew serve`" + ` asks for. Only a slow hash
 (argon2id) of it is stored, in the state database of the configuration's data_dir. Typed at
 a terminal it is not echoed and asked twice; it may also be piped on standard input or read
 from an environment variable (--password-env).
 
-设置 ` + "`e5renew serve`" + ` 网页面板的登录密码。只保存其慢哈希（argon2id），位于配置 data_dir 的状态数据库中。
+设置 ` + "`e5renew serve`" + ` 仪表盘的登录密码。只保存其慢哈希（argon2id），位于配置 data_dir 的状态数据库中。
 在终端中输入时不回显并需输入两次；也可通过标准输入管道传入，或从环境变量读取（--password-env）。`,
 		Example: `  e5renew admin set-password -c e5renew.yaml
   printf '%s' "$DASHBOARD_PASSWORD" | e5renew admin set-password

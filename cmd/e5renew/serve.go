@@ -29,7 +29,7 @@ gracefully (rounds clean up, state is saved); a second signal exits at once.
 
 作为服务运行：每个账号按各自不规则的时间表在工作时段内运行；需要处理的账号会暂停并通知所有者；
 临时故障按指数退避重试；持续失败的活动会被降级。--listen（默认 127.0.0.1:8355）提供
-/healthz、/metrics（Prometheus）与网页面板；面板密码在首次启动时生成并只显示一次，
+/healthz、/metrics（Prometheus）与仪表盘；仪表盘密码在首次启动时生成并只显示一次，
 或用 "e5renew admin set-password" 设置。SIGHUP 重新加载配置；SIGINT/SIGTERM 优雅停止，
 再次发送信号立即退出。`,
 		Example: `  e5renew serve --config e5renew.yaml
@@ -74,7 +74,7 @@ gracefully (rounds clean up, state is saved); a second signal exits at once.
 // is shown (the logger never sees it).
 var passwordTexts = i18n.Text{
 	EN: "\n  Dashboard password (shown this once; only its hash is kept): %s\n  Change it with `e5renew admin set-password`.\n",
-	ZH: "\n  面板密码（仅显示这一次，只保存其哈希）：%s\n  可用 `e5renew admin set-password` 修改。\n",
+	ZH: "\n  仪表盘密码（仅显示这一次，只保存其哈希）：%s\n  可用 `e5renew admin set-password` 修改。\n",
 }
 
 func firstNonEmpty(s ...string) string {

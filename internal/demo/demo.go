@@ -51,9 +51,9 @@ type Options struct {
 var texts = struct {
 	banner, accounts, data, round, paused, summary, header, emu, clean, next, listen, dashboard, tryAdd i18n.Text
 }{
-	dashboard: i18n.Text{EN: "Dashboard: %s  (password: %s)", ZH: "网页面板：%s （密码：%s）"},
+	dashboard: i18n.Text{EN: "Dashboard: %s  (password: %s)", ZH: "仪表盘：%s （密码：%s）"},
 	tryAdd: i18n.Text{EN: "To add an account from the dashboard (Add account → device code), sign in to the emulated tenant as %s with the password %s.",
-		ZH: "在面板中添加账号（添加账号 → 设备代码）时，请以 %s 登录模拟租户，密码为 %s。"},
+		ZH: "在仪表盘中添加账号（添加账号 → 设备代码）时，请以 %s 登录模拟租户，密码为 %s。"},
 	next:     i18n.Text{EN: "next: %s", ZH: "下一轮：%s"},
 	listen:   i18n.Text{EN: "The real daemon is running: http://%s/healthz and http://%s/metrics", ZH: "真实的服务进程正在运行：http://%s/healthz 与 http://%s/metrics"},
 	banner:   i18n.Text{EN: "e5renew demo: an emulated Microsoft 365 tenant is running at %s", ZH: "e5renew 演示：模拟的 Microsoft 365 租户运行于 %s"},
