@@ -83,54 +83,76 @@ func daysBadge(lang i18n.Lang, t, now time.Time) (string, string) {
 }
 
 type overviewRow struct {
-	Name, Type                 string
-	Managed                    bool
-	Spark                      []string
-	SparkLabel                 string
+	Name, Type string
+	Managed    bool
+	// Spark draws the newest rounds' verdicts, oldest first.
+	Spark                      template.HTML
 	Verdict, VerdictClass      string
 	Problem                    string
-	Last                       string
+	Last, LastCounts           string
 	Next, StateClass, RowClass string
 	Secret, SecretClass        string
 	Sub, SubClass              string
+	key                        string // lower-case name, to sort
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, p *page) {
 	ctx := r.Context()
 	now := s.o.Now()
 	cfg := s.o.Runner.Config()
-	last, err := s.o.Store.LastRounds(ctx)
+	// Counted summaries and verdicts only: LastRounds would load every result of every
+	// account's newest round. The two queries run side by side (the store reads through
+	// a pool of connections): with a thousand accounts each takes tens of milliseconds.
+	type verdictsResult struct {
+		m   map[string][]string
+		err error
+	}
+	recentCh := make(chan verdictsResult, 1)
+	go func() {
+		m, err := s.o.Store.RecentVerdicts(ctx, sparkRounds)
+		recentCh <- verdictsResult{m, err}
+	}()
+	summaries, err := s.o.Store.LastRoundSummaries(ctx)
+	rv := <-recentCh
+	if err == nil {
+		err = rv.err
+	}
 	if err != nil {
 		s.fail(w, p, err)
 		return
+	}
+	verdicts := rv.m
+	// Keyed by the stored spelling of the names: look them up whatever the spelling.
+	last := make(map[string]store.RoundSummary, len(summaries))
+	for k, v := range summaries {
+		last[store.FoldName(k)] = v
+	}
+	recent := make(map[string][]string, len(verdicts))
+	for k, v := range verdicts {
+		recent[store.FoldName(k)] = v
 	}
 	status := s.o.Runner.Status()
 	data := struct {
 		Accounts, Healthy, Degraded, Paused, Running int
 		Rows                                         []overviewRow
 	}{Running: status.Running}
+	data.Rows = make([]overviewRow, 0, len(cfg.Accounts))
 	for _, a := range cfg.Accounts {
 		if a.Disabled {
 			continue
 		}
-		row := overviewRow{Name: a.Name, Type: a.Type, Managed: a.Managed}
+		key := store.FoldName(a.Name)
+		row := overviewRow{Name: a.Name, Type: a.Type, Managed: a.Managed, key: strings.ToLower(a.Name)}
 		st, ok := s.o.Runner.State(a.Name)
 		row.Next, row.StateClass = nextText(p.Lang, st, ok, now)
-		lr, hasLast := last[a.Name]
-		if !hasLast {
-			for k, v := range last {
-				if strings.EqualFold(k, a.Name) {
-					lr, hasLast = v, true
-				}
-			}
-		}
+		lr, hasLast := last[key]
 		row.Verdict, row.VerdictClass = verdictText(p.Lang, lr.Verdict), verdictClass(lr.Verdict)
 		row.Last = T(p.Lang, "never")
 		if hasLast {
 			row.Last = report.Ago(now.Sub(lr.Started), p.Lang)
-			row.Spark = []string{lr.Verdict}
+			row.LastCounts = countsText(p.Lang, lr.OK, lr.Failed, lr.Skipped)
 		}
-		row.SparkLabel = strings.Join(row.Spark, ", ")
+		row.Spark = sparkline(p.Lang, recent[key])
 		switch {
 		case ok && st.Paused:
 			data.Paused++
@@ -149,7 +171,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, p *page) {
 		data.Rows = append(data.Rows, row)
 		data.Accounts++
 	}
-	sort.Slice(data.Rows, func(i, j int) bool { return strings.ToLower(data.Rows[i].Name) < strings.ToLower(data.Rows[j].Name) })
+	sort.Slice(data.Rows, func(i, j int) bool { return data.Rows[i].key < data.Rows[j].key })
 	p.Title, p.Data = p.T("ov.title"), data
 	s.render(w, "overview", p)
 }
@@ -200,11 +222,6 @@ type changeView struct {
 	When, Kind, Reason, Message, By string
 }
 
-type activityView struct {
-	Name, Workload, Rate, Class, Latency, LastFailure string
-	Runs                                              int
-}
-
 func (s *Server) account(w http.ResponseWriter, r *http.Request, p *page) {
 	cfg, a, ok := s.findAccount(w, r, p)
 	if !ok {
@@ -212,17 +229,19 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, p *page) {
 	}
 	ctx := r.Context()
 	now := s.o.Now()
-	days := 30
-	var links []rangeLink
-	cur := r.URL.Query().Get("range")
-	if cur == "" {
-		cur = "30d"
-	}
+	// The range asked for; 30 days by default, and for anything unknown.
+	cur, days := r.URL.Query().Get("range"), 0
 	for _, rg := range ranges {
-		links = append(links, rangeLink{Key: rg.key, Label: p.T("range." + rg.key), Current: rg.key == cur})
 		if rg.key == cur {
 			days = rg.days
 		}
+	}
+	if days == 0 {
+		cur, days = "30d", 30
+	}
+	var links []rangeLink
+	for _, rg := range ranges {
+		links = append(links, rangeLink{Key: rg.key, Label: p.T("range." + rg.key), Current: rg.key == cur})
 	}
 	rounds, err := s.o.Store.Rounds(ctx, a.Name, 20)
 	if err != nil {
@@ -239,8 +258,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, p *page) {
 		Name, Type, User, Schedule, Verdict, VerdictClass, Problem, Next, StateClass string
 		Managed, Paused                                                              bool
 		Ranges                                                                       []rangeLink
-		RoundsChart, ActivitiesChart, WorkloadChart                                  template.HTML
-		Activities                                                                   []activityView
+		Charts                                                                       accountChartsData
 		Rounds                                                                       []roundView
 		Plan                                                                         []string
 		Changes                                                                      []changeView
@@ -287,7 +305,10 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, p *page) {
 			}
 		}
 	}
-	s.accountCharts(r, p, a.Name, now.AddDate(0, 0, -days), loc, &data.RoundsChart, &data.ActivitiesChart, &data.WorkloadChart, &data.Activities)
+	if data.Charts, err = s.accountCharts(ctx, p.Lang, a.Name, days, now, loc); err != nil {
+		s.fail(w, p, err)
+		return
+	}
 	p.Title, p.Data = a.Name, data
 	s.render(w, "account", p)
 }

@@ -161,6 +161,7 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 	authed("POST /accounts/{name}/remove", s.remove)
 	authed("GET /accounts/{name}/settings", s.settingsPage)
 	authed("POST /accounts/{name}/settings", s.saveSettings)
+	authed("POST /accounts/{name}/settings/reset", s.resetSettings)
 	authed("GET /add", s.addPage)
 	authed("POST /add/device", s.startDevice)
 	authed("GET /add/device/{id}", s.devicePage)

@@ -95,17 +95,22 @@ type harness struct {
 	srv    *httptest.Server
 	runner *fakeRunner
 	st     store.Store
+	now    time.Time
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessWith(t, nil) }
+
+// newHarnessWith is newHarness with the dashboard's store wrapped by wrap (nil: none).
+func newHarnessWith(t *testing.T, wrap func(store.Store) store.Store) *harness {
 	t.Helper()
 	box, _ := secret.NewBox(secret.GenerateKey())
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "e5renew.db"), box)
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	// The store's clock is the dashboard's: charts run up to its "now".
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "e5renew.db"), box, sqlite.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	cfg := &config.Config{Path: "e5renew.yaml", Accounts: []config.Account{
 		{Name: "contoso-app", Type: "client_credentials", Tenant: "contoso.onmicrosoft.com", ClientID: "11111111-2222-3333-4444-555555555555",
 			ClientSecret: fileSecret, User: "admin@contoso.onmicrosoft.com", SecretExpires: now.Add(20 * 24 * time.Hour)},
@@ -128,12 +133,16 @@ func newHarness(t *testing.T) *harness {
 	if err := SetPassword(t.Context(), settings, testPassword); err != nil {
 		t.Fatal(err)
 	}
-	ws, err := New(Options{Store: st, Settings: settings, Runner: runner, Now: func() time.Time { return now }, Version: "test"})
+	var dashStore store.Store = st
+	if wrap != nil {
+		dashStore = wrap(st)
+	}
+	ws, err := New(Options{Store: dashStore, Settings: settings, Runner: runner, Now: func() time.Time { return now }, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	health := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "healthy") })
-	h := &harness{srv: httptest.NewServer(ws.Handler(health)), runner: runner, st: st}
+	h := &harness{srv: httptest.NewServer(ws.Handler(health)), runner: runner, st: st, now: now}
 	t.Cleanup(h.srv.Close)
 	return h
 }
@@ -192,7 +201,7 @@ func TestEveryRouteNeedsASession(t *testing.T) {
 		t.Errorf("status poll without a session: %d", code)
 	}
 	for _, route := range []string{"/logout", "/accounts/alice/pause", "/accounts/alice/resume", "/accounts/alice/run", "/accounts/alice/remove",
-		"/accounts/alice/settings", "/add/device", "/add/app", "/add/import", "/channels/test"} {
+		"/accounts/alice/settings", "/accounts/alice/settings/reset", "/add/device", "/add/app", "/add/import", "/channels/test"} {
 		resp, err := c.PostForm(h.srv.URL+route, url.Values{})
 		if err != nil {
 			t.Fatal(err)
