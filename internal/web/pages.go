@@ -11,6 +11,7 @@ import (
 
 	"github.com/e5renew/e5renew/internal/activity"
 	"github.com/e5renew/e5renew/internal/config"
+	"github.com/e5renew/e5renew/internal/daemon"
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/report"
 	"github.com/e5renew/e5renew/internal/store"
@@ -63,6 +64,17 @@ func nextText(lang i18n.Lang, st store.AccountState, ok bool, now time.Time) (st
 		return report.NextRun(st, now, lang), "warn"
 	}
 	return report.NextRun(st, now, lang), ""
+}
+
+// expiry returns what the daemon's last expiry check found for an account, when the
+// runner keeps that (the daemon does; a round runs it a minute after start, then daily).
+func (s *Server) expiry(name string) (daemon.Expiry, bool) {
+	if r, ok := s.o.Runner.(interface {
+		Expiry(name string) (daemon.Expiry, bool)
+	}); ok {
+		return r.Expiry(name)
+	}
+	return daemon.Expiry{}, false
 }
 
 // daysBadge says how many days are left until t, coloured by how close it is.
@@ -165,8 +177,17 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, p *page) {
 		default:
 			data.Healthy++
 		}
-		if !a.SecretExpires.IsZero() {
-			row.Secret, row.SecretClass = daysBadge(p.Lang, a.SecretExpires, now)
+		secretEnd := a.SecretExpires
+		if ex, ok := s.expiry(a.Name); ok {
+			if !ex.Secret.IsZero() {
+				secretEnd = ex.Secret
+			}
+			if !ex.Subscription.IsZero() {
+				row.Sub, row.SubClass = daysBadge(p.Lang, ex.Subscription, now)
+			}
+		}
+		if !secretEnd.IsZero() {
+			row.Secret, row.SecretClass = daysBadge(p.Lang, secretEnd, now)
 		}
 		data.Rows = append(data.Rows, row)
 		data.Accounts++

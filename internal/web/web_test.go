@@ -53,6 +53,14 @@ type fakeRunner struct {
 	cfg    *config.Config
 	states map[string]store.AccountState
 	runs   []string
+	expiry map[string]daemon.Expiry
+}
+
+func (f *fakeRunner) Expiry(name string) (daemon.Expiry, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.expiry[store.FoldName(name)]
+	return e, ok
 }
 
 func (f *fakeRunner) Config() *config.Config { return f.cfg }
@@ -339,6 +347,23 @@ func TestOverviewAndAccountShowTheState(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %q", want)
 		}
+	}
+	// What the daemon's expiry check found: the secret's end it read from Graph replaces
+	// the one known before, and the subscription's date shows.
+	h.runner.mu.Lock()
+	h.runner.expiry = map[string]daemon.Expiry{
+		store.FoldName("contoso-app"): {Checked: h.now, Secret: h.now.Add(5*24*time.Hour + time.Hour)},
+		store.FoldName("alice"):       {Checked: h.now, Subscription: h.now.Add(45*24*time.Hour + time.Hour), SubscriptionStatus: "Enabled"},
+	}
+	h.runner.mu.Unlock()
+	_, body, _ = get(t, c, h.srv.URL+"/")
+	for _, want := range []string{">5 days<", ">45 days<"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks the expiry %q", want)
+		}
+	}
+	if strings.Contains(body, "20 days") {
+		t.Error("the secret's end found by the daemon did not replace the configured one")
 	}
 	_, body, _ = get(t, c, h.srv.URL+"/accounts/alice")
 	for _, want := range []string{"user.profile", "req-1", "Run a round now", "Pause", "Remove"} {
