@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/e5renew/e5renew/emulator"
+	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/config"
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/report"
@@ -131,6 +132,16 @@ func Run(ctx context.Context, o Options) error {
 	cfg.DataDir = dataDir
 	cfg.Defaults.Activities.Random = "3-7"
 	cfg.Defaults.Schedule = schedule.Config{Interval: o.Interval}
+	// The daemon reloads its configuration from the file when accounts are added or
+	// removed (from the dashboard, or by another e5renew command): without the file, an
+	// account added in the dashboard would be saved but never run nor shown.
+	data, err := cfg.Marshal("e5renew demo: the configuration of the emulated tenant's accounts (ephemeral).")
+	if err != nil {
+		return err
+	}
+	if err := auth.WriteFileAtomic(cfg.Path, data, 0o600); err != nil {
+		return err
+	}
 
 	fmt.Fprintln(o.Out, texts.banner.In(o.Lang, base))
 	fmt.Fprintln(o.Out, texts.accounts.In(o.Lang))
