@@ -3,6 +3,8 @@ package onboard
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +91,45 @@ func TestQRRendersTheModules(t *testing.T) {
 				if light == dark {
 					t.Fatalf("module (%d,%d) drawn wrong", x, y)
 				}
+			}
+		}
+	}
+}
+
+// The SVG rendering is well-formed and draws exactly the dark modules, inside a quiet zone.
+func TestQRSVGDrawsTheModules(t *testing.T) {
+	const text = "https://microsoft.com/devicelogin"
+	svg, err := QRSVG(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		ViewBox string `xml:"viewBox,attr"`
+		Path    struct {
+			D string `xml:"d,attr"`
+		} `xml:"path"`
+	}
+	if err := xml.Unmarshal(svg, &doc); err != nil {
+		t.Fatalf("not XML: %v", err)
+	}
+	code, _ := qr.Encode(text, qr.M)
+	n := code.Size + 8
+	if doc.ViewBox != fmt.Sprintf("0 0 %d %d", n, n) {
+		t.Errorf("viewBox %q, want %d modules with the quiet zone", doc.ViewBox, n)
+	}
+	drawn := map[[2]int]bool{}
+	for _, m := range strings.Split(strings.TrimPrefix(doc.Path.D, "M"), "M") {
+		var x, y int
+		if _, err := fmt.Sscanf(m, "%d %dh1v1h-1z", &x, &y); err != nil {
+			t.Fatalf("path command %q: %v", m, err)
+		}
+		drawn[[2]int{x - 4, y - 4}] = true
+	}
+	for y := -4; y < code.Size+4; y++ {
+		for x := -4; x < code.Size+4; x++ {
+			dark := x >= 0 && y >= 0 && x < code.Size && y < code.Size && code.Black(x, y)
+			if drawn[[2]int{x, y}] != dark {
+				t.Fatalf("module (%d,%d): drawn %v, dark %v", x, y, drawn[[2]int{x, y}], dark)
 			}
 		}
 	}

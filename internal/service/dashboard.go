@@ -18,7 +18,7 @@ import (
 
 // dashboard prepares the web dashboard of a running daemon: the admin password first
 // (replaced by o.AdminPassword, or generated and handed to o.OnPassword on the first start).
-func dashboard(ctx context.Context, o Options, st store.Store, d *daemon.Daemon, mgr *notify.Manager) (*web.Server, error) {
+func dashboard(ctx context.Context, o Options, st store.Store, d *daemon.Daemon, mgr *notify.Manager, reload func(context.Context) error) (*web.Server, error) {
 	if o.AdminPassword != "" {
 		if err := web.SetPassword(ctx, st, o.AdminPassword); err != nil {
 			return nil, err
@@ -34,7 +34,7 @@ func dashboard(ctx context.Context, o Options, st store.Store, d *daemon.Daemon,
 	}
 	public := o.Config.Notifications.PublicURL
 	return web.New(web.Options{Store: st, Settings: st, Runner: d, Logger: o.Logger, Version: o.Version,
-		Actions:       &actions{o: o, d: d, st: st, mgr: mgr},
+		Actions:       &actions{o: o, d: d, st: st, mgr: mgr, reload: reload},
 		SecureCookies: strings.HasPrefix(public, "https://"),
 		// Behind a reverse proxy (a public URL is configured), the client's address is in
 		// X-Forwarded-For when the proxy runs on this machine.
@@ -60,11 +60,15 @@ func DashboardURL(cfg *config.Config, addr string) string {
 // actions lets the dashboard add accounts and test channels with the running daemon's
 // configuration.
 type actions struct {
-	o   Options
-	d   *daemon.Daemon
-	st  store.Store
-	mgr *notify.Manager
+	o      Options
+	d      *daemon.Daemon
+	st     store.Store
+	mgr    *notify.Manager
+	reload func(context.Context) error
 }
+
+// Reload makes the daemon take the accounts and settings the dashboard just saved.
+func (a *actions) Reload(ctx context.Context) error { return a.reload(ctx) }
 
 func (a *actions) Env(_ context.Context, lang i18n.Lang) (onboard.Env, error) {
 	cfg := a.d.Config()

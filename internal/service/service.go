@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/e5renew/e5renew/internal/auth"
@@ -147,6 +148,15 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 
+	// Reloads come from SIGHUP, from other commands' changes and from the dashboard: one
+	// at a time.
+	var reloadMu sync.Mutex
+	doReload := func(ctx context.Context) error {
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		return reload(ctx, d, mgr, o)
+	}
+
 	listen := firstNonEmpty(o.Listen, cfg.DaemonSettings().Listen)
 	var srv *http.Server
 	if listen != "-" && listen != "off" {
@@ -158,7 +168,7 @@ func Run(ctx context.Context, o Options) error {
 		if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
 			log.Warn("listening on a public address: the dashboard (behind its password), /metrics and /healthz are reachable from the network; prefer 127.0.0.1 behind a reverse proxy with HTTPS", "addr", addr)
 		}
-		dash, err := dashboard(ctx, o, st, d, mgr)
+		dash, err := dashboard(ctx, o, st, d, mgr, doReload)
 		if err != nil {
 			ln.Close()
 			return err
@@ -189,12 +199,12 @@ func Run(ctx context.Context, o Options) error {
 			case <-rctx.Done():
 				return
 			case <-o.Reload:
-				if err := reload(rctx, d, mgr, o); err != nil {
+				if err := doReload(rctx); err != nil {
 					log.Error("configuration not reloaded; the previous one stays in force", "err", err)
 				}
 			case <-accountsChanged:
 				log.Info("accounts added or removed by another e5renew command: reloading")
-				if err := reload(rctx, d, mgr, o); err != nil {
+				if err := doReload(rctx); err != nil {
 					log.Error("accounts not reloaded", "err", err)
 				}
 			}

@@ -1,8 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -76,6 +76,7 @@ func (s *Server) addApp(w http.ResponseWriter, r *http.Request, p *page) {
 		redirect(w, r, "/add", "err", err.Error())
 		return
 	}
+	s.reload(r.Context())
 	redirect(w, r, "/accounts/"+added.Name, "done", p.T("done.added", added.Name))
 }
 
@@ -113,6 +114,9 @@ func (s *Server) addImport(w http.ResponseWriter, r *http.Request, p *page) {
 		for j := i; j > 0 && lines[j].n < lines[j-1].n; j-- {
 			lines[j], lines[j-1] = lines[j-1], lines[j]
 		}
+	}
+	if imported > 0 {
+		s.reload(r.Context())
 	}
 	data := addData{ClientID: act.DefaultClientID()}
 	for _, l := range lines {
@@ -180,6 +184,9 @@ func (s *Server) startDevice(w http.ResponseWriter, r *http.Request, p *page) {
 			env.Lang = lang
 			added, err = env.SaveDelegated(ctx, g, clientID, "", name, "dashboard")
 		}
+		if err == nil {
+			s.reload(ctx) // before "done": the account's page then exists
+		}
 		dl.mu.Lock()
 		defer dl.mu.Unlock()
 		dl.done = true
@@ -217,13 +224,16 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request, p *page) {
 		state = deviceState(p.Lang, dl)
 	}
 	dl.mu.Unlock()
-	var qr bytes.Buffer
-	_ = onboard.QR(&qr, code.VerificationURI)
+	var qrURL template.URL
+	if svg, err := onboard.QRSVG(code.VerificationURI); err == nil {
+		// A data: URL of an SVG made here, not from input: the CSP allows data: images.
+		qrURL = template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg))
+	}
 	p.Title = p.T("dev.title")
 	p.Data = struct {
 		ID, URL, Code, State string
-		QR                   template.HTML
-	}{r.PathValue("id"), code.VerificationURI, code.UserCode, state, template.HTML(template.HTMLEscapeString(qr.String()))}
+		QR                   template.URL
+	}{r.PathValue("id"), code.VerificationURI, code.UserCode, state, qrURL}
 	s.render(w, "device", p)
 }
 
@@ -277,6 +287,7 @@ func (s *Server) remove(w http.ResponseWriter, r *http.Request, p *page) {
 			return
 		}
 	}
+	s.reload(r.Context())
 	redirect(w, r, "/", "done", p.T("done.removed", a.Name))
 }
 

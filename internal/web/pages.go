@@ -321,8 +321,15 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, p *page) {
 		data.Schedule = spec.String()
 		if hasState && !st.Paused && st.NextRun.After(now) {
 			times := append([]time.Time{st.NextRun}, spec.Plan(st.NextRun, 4, rand.New(rand.NewPCG(uint64(now.UnixNano()), 1)))...)
+			layout := "2006-01-02 Mon 15:04"
+			for i := 1; i < len(times); i++ {
+				if times[i].Sub(times[i-1]) < time.Minute { // seconds apart (the emulated tenant's)
+					layout += ":05"
+					break
+				}
+			}
 			for _, t := range times {
-				data.Plan = append(data.Plan, t.In(spec.Location()).Format("2006-01-02 Mon 15:04"))
+				data.Plan = append(data.Plan, t.In(spec.Location()).Format(layout))
 			}
 		}
 	}

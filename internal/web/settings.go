@@ -391,8 +391,12 @@ func (s *Server) resetSettings(w http.ResponseWriter, r *http.Request, p *page) 
 // accountsChanged records that the owner changed an account's settings: the running
 // daemon follows the store's changes and reloads its accounts, applying them.
 func (s *Server) accountsChanged(r *http.Request, name, message string) error {
-	return s.o.Store.RecordChange(r.Context(), &store.StateChange{Account: name, At: s.o.Now(), Kind: store.ChangeAccounts,
-		Reason: "settings", Message: message, By: "owner"})
+	if err := s.o.Store.RecordChange(r.Context(), &store.StateChange{Account: name, At: s.o.Now(), Kind: store.ChangeAccounts,
+		Reason: "settings", Message: message, By: "owner"}); err != nil {
+		return err
+	}
+	s.reload(r.Context())
+	return nil
 }
 
 // summarizeSettings lists what settings set, as the configuration file would write it,
