@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/e5renew/e5renew/internal/i18n"
@@ -124,6 +125,21 @@ func (e *Error) Message(lang i18n.Lang) string {
 		return t.In(lang)
 	}
 	return reasonTexts[ReasonBadRequest].In(lang)
+}
+
+// Explain says, in lang, what an AADSTS error code ("AADSTS50076" or "50076") means and
+// what to do; false for a code it does not know.
+func Explain(code string, lang i18n.Lang) (string, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(code)), "AADSTS"))
+	if err != nil {
+		return "", false
+	}
+	cr, ok := codeReasons[n]
+	if !ok {
+		return "", false
+	}
+	t, ok := reasonTexts[cr.r]
+	return t.In(lang), ok
 }
 
 // AsError finds an *Error in err's chain.

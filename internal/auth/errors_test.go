@@ -84,3 +84,26 @@ func TestErrorStringNamesAccountCodeAndFix(t *testing.T) {
 		}
 	}
 }
+
+// Explain gives a stored AADSTS code's meaning in either language, as Message does for the
+// error itself, and nothing for codes it does not know.
+func TestExplain(t *testing.T) {
+	e := &Error{Codes: []int{50076}, OAuthError: "invalid_grant"}
+	classify(e)
+	for _, lang := range []i18n.Lang{i18n.EN, i18n.ZH} {
+		for _, code := range []string{"AADSTS50076", "aadsts50076", "50076"} {
+			got, ok := Explain(code, lang)
+			if !ok || got != e.Message(lang) {
+				t.Errorf("Explain(%q, %v) = %q, %v; want %q", code, lang, got, ok, e.Message(lang))
+			}
+		}
+	}
+	if en, _ := Explain("AADSTS50076", i18n.EN); en == "" || en == func() string { s, _ := Explain("AADSTS50076", i18n.ZH); return s }() {
+		t.Error("the two languages give the same text")
+	}
+	for _, code := range []string{"", "AADSTS", "AADSTS99999999", "HTTP 500", "ErrorAccessDenied"} {
+		if got, ok := Explain(code, i18n.EN); ok {
+			t.Errorf("Explain(%q) = %q, want nothing", code, got)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/e5renew/e5renew/internal/activity"
+	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/config"
 	"github.com/e5renew/e5renew/internal/daemon"
 	"github.com/e5renew/e5renew/internal/i18n"
@@ -75,6 +76,15 @@ func (s *Server) expiry(name string) (daemon.Expiry, bool) {
 		return r.Expiry(name)
 	}
 	return daemon.Expiry{}, false
+}
+
+// problemText says why an account needs its owner, in the page's language when the
+// AADSTS code is a known one (the stored message is in the daemon's language).
+func problemText(lang i18n.Lang, st store.AccountState) string {
+	if msg, ok := auth.Explain(st.PauseCode, lang); ok {
+		return st.PauseCode + " " + msg
+	}
+	return strings.TrimSpace(st.PauseCode + " " + st.PauseMessage)
 }
 
 // daysBadge says how many days are left until t, coloured by how close it is.
@@ -170,7 +180,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, p *page) {
 			data.Paused++
 			row.RowClass = "paused"
 			if st.PauseReason == store.PauseNeedsOwner {
-				row.Problem = strings.TrimSpace(st.PauseCode + " " + st.PauseMessage)
+				row.Problem = problemText(p.Lang, st)
 			}
 		case ok && (st.Degraded > 0 || st.Failures > 0):
 			data.Degraded++
@@ -287,7 +297,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, p *page) {
 		Paused: hasState && st.Paused}
 	data.Next, data.StateClass = nextText(p.Lang, st, hasState, now)
 	if hasState && st.Paused && st.PauseReason == store.PauseNeedsOwner {
-		data.Problem = strings.TrimSpace(st.PauseCode + " " + st.PauseMessage)
+		data.Problem = problemText(p.Lang, st)
 	}
 	if len(rounds) > 0 {
 		data.Verdict, data.VerdictClass = verdictText(p.Lang, rounds[0].Verdict), verdictClass(rounds[0].Verdict)

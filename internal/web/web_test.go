@@ -2,6 +2,9 @@ package web
 
 import (
 	"context"
+	"github.com/e5renew/e5renew/internal/auth"
+	"github.com/e5renew/e5renew/internal/i18n"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -391,6 +394,12 @@ func TestLanguageFromTheBrowserAndTheSwitch(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(b), "添加账号") || !strings.Contains(string(b), `lang="zh-CN"`) {
 		t.Errorf("Accept-Language zh: not Chinese")
+	}
+	// The paused account's problem is explained in Chinese too, from its AADSTS code (the
+	// stored message is the daemon's English one).
+	zh, _ := auth.Explain("AADSTS7000222", i18n.ZH)
+	if !strings.Contains(string(b), template.HTMLEscapeString(zh)) || strings.Contains(string(b), "the client secret has expired") {
+		t.Errorf("the problem is not explained in Chinese (%q)", zh)
 	}
 	resp, _ = c.PostForm(h.srv.URL+"/lang", url.Values{"lang": {"en"}, "back": {"/catalog"}})
 	resp.Body.Close()
