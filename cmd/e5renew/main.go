@@ -88,16 +88,21 @@ e5renew 登录每个账号的租户，按不规则、接近真人的时间表调
 	root.PersistentFlags().StringVar(&lang, "lang", "", "message language: zh or en (default from E5RENEW_LANG or LANG) / 消息语言")
 	root.AddCommand(newVersionCommand(d), newEmulatorCommand(d), newDemoCommand(d), newCatalogCommand(d), newRunCommand(d), newAccountsCommand(d),
 		newServeCommand(d), newPlanCommand(d), newNotifyCommand(d), newLoginCommand(d), newDoctorCommand(d), newSetupCommand(d), newImportCommand(d), newAdminCommand(d))
+	root.AddCommand(newHealthcheckCommand(d))
 	return root
 }
 
 func newVersionCommand(d *deps) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version / 显示版本",
-		Args:  cobra.NoArgs,
+		Short: "Print the version, commit, build date, Go version and platform / 显示版本与构建信息",
+		Long: `Prints the version on the first line ("e5renew v1.2.3", for scripts), then the commit,
+the build date, the Go version and the platform (os/arch).
+
+第一行是版本（"e5renew v1.2.3"，供脚本解析），其后是提交、构建日期、Go 版本与平台。`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintln(d.stdout, "e5renew", version)
+			currentBuild().write(d.stdout)
 			return nil
 		},
 	}
