@@ -45,7 +45,7 @@ func WriteArchive(w io.Writer, zipped bool, top string, files []File, mtime time
 }
 
 func writeTarGz(w io.Writer, top string, files []File, mtime time.Time) error {
-	gz, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+	gz, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
 	if err != nil {
 		return err
 	}
