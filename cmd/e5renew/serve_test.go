@@ -183,7 +183,9 @@ func TestServeSurvivesKillNine(t *testing.T) {
 				t.Errorf("%s: round %d needs the owner (%s %s): a rotated token was lost", name, i+1, r.Code, r.Message)
 			}
 			if i > 0 {
-				if gap := r.Started.Sub(rs[i-1].Started); gap < time.Second-50*time.Millisecond {
+				// The interval is 1-2 s; a round run twice would start within milliseconds of
+				// the first. Half a second leaves room for a loaded machine's scheduling.
+				if gap := r.Started.Sub(rs[i-1].Started); gap < 500*time.Millisecond {
 					t.Errorf("%s: rounds %d and %d started %v apart: a round ran twice", name, i, i+1, gap)
 				}
 			}
