@@ -87,7 +87,7 @@ e5renew 登录每个账号的租户，按不规则、接近真人的时间表调
 	root.SetErr(d.stderr)
 	root.PersistentFlags().StringVar(&lang, "lang", "", "message language: zh or en (default from E5RENEW_LANG or LANG) / 消息语言")
 	root.AddCommand(newVersionCommand(d), newEmulatorCommand(d), newDemoCommand(d), newCatalogCommand(d), newRunCommand(d), newAccountsCommand(d),
-		newServeCommand(d), newPlanCommand(d), newNotifyCommand(d), newLoginCommand(d), newDoctorCommand(d), newSetupCommand(d), newImportCommand(d), newAdminCommand(d))
+		newServeCommand(d), newPlanCommand(d), newNotifyCommand(d), newLoginCommand(d), newDoctorCommand(d), newSetupCommand(d), newImportCommand(d), newAdminCommand(d), newServiceCommand(d))
 	root.AddCommand(newHealthcheckCommand(d))
 	return root
 }
