@@ -61,7 +61,7 @@ var texts = struct {
 	accounts: i18n.Text{EN: "Accounts (two are broken on purpose, to show what happens):", ZH: "账号（其中两个故意配置错误，用于展示错误处理）："},
 	data:     i18n.Text{EN: "State (encrypted tokens, rounds, cleanup journal): %s", ZH: "状态（加密的令牌、每轮结果、清理日志）：%s"},
 	round:    i18n.Text{EN: "round %d", ZH: "第 %d 轮"},
-	paused:   i18n.Text{EN: "%s is paused: it needs its owner, and signing in again and again could lock the account. It runs again when its credentials change or after `e5renew accounts resume`.", ZH: "%s 已暂停：需要账号所有者处理，反复登录可能导致账号被锁定。凭据更新或执行 `e5renew accounts resume` 后会再次运行。"},
+	paused:   i18n.Text{EN: "%s is paused: it needs its owner, and signing in again and again could lock the account. It runs again when its credentials change, or after Resume on its page in the dashboard (or `e5renew accounts resume`).", ZH: "%s 已暂停：需要账号所有者处理，反复登录可能导致账号被锁定。凭据更新后，或在仪表盘中该账号页面点击“恢复”（或执行 `e5renew accounts resume`）后会再次运行。"},
 	summary:  i18n.Text{EN: "Summary after %s", ZH: "运行 %s 后的汇总"},
 	header:   i18n.Text{EN: "ACCOUNT\tROUNDS\tOK\tDEGRADED\tNEEDS OWNER\tACTIVITIES RUN", ZH: "账号\t轮数\t正常\t部分失败\t需要处理\t执行的活动"},
 	emu:      i18n.Text{EN: "Emulated tenant: %d Graph requests, %d injected faults handled, %d objects left behind.", ZH: "模拟租户：%d 个 Graph 请求，处理了 %d 次注入的故障，遗留对象 %d 个。"},
