@@ -74,17 +74,8 @@ activities can run, and the permission each missing one needs.
 			defer st.Close()
 			if clientID == "" {
 				// The app `e5renew setup` registered, when there is exactly one.
-				ids := map[string]bool{}
-				for _, a := range cfg.Accounts {
-					if a.Managed && a.SetupApp {
-						ids[a.ClientID] = true
-					}
-				}
-				if len(ids) != 1 {
+				if clientID = onboard.SetupClientID(cfg); clientID == "" {
 					return errors.New(loginTexts.needClient.In(d.lang))
-				}
-				for id := range ids {
-					clientID = id
 				}
 				fmt.Fprintln(d.stdout, loginTexts.setupApp.In(d.lang, clientID))
 			}

@@ -6,6 +6,7 @@ package onboard
 import (
 	"context"
 	"fmt"
+	"github.com/e5renew/e5renew/internal/config"
 	"io"
 	"regexp"
 	"sort"
@@ -166,6 +167,39 @@ func QRSVG(text string) ([]byte, error) {
 	}
 	b.WriteString(`"/></svg>`)
 	return []byte(b.String()), nil
+}
+
+// SetupClientID returns the client id of the app `e5renew setup` registered when the
+// accounts use exactly one, else "".
+func SetupClientID(cfg *config.Config) string {
+	return soleClientID(cfg, func(a *config.Account) bool { return a.Managed && a.SetupApp })
+}
+
+// soleClientID returns the client id the kept accounts share when there is exactly one
+// (GUIDs compared without case), else "".
+func soleClientID(cfg *config.Config, keep func(a *config.Account) bool) string {
+	ids := map[string]bool{}
+	var id string
+	for i := range cfg.Accounts {
+		a := &cfg.Accounts[i]
+		if keep(a) && a.ClientID != "" {
+			id = a.ClientID
+			ids[strings.ToLower(id)] = true
+		}
+	}
+	if len(ids) == 1 {
+		return id
+	}
+	return ""
+}
+
+// DefaultClientID returns the app to sign in with: the one `e5renew setup` registered,
+// else the one every delegated (refresh token) account uses, when there is exactly one.
+func DefaultClientID(cfg *config.Config) string {
+	if id := SetupClientID(cfg); id != "" {
+		return id
+	}
+	return soleClientID(cfg, func(a *config.Account) bool { return a.Type == "refresh_token" })
 }
 
 var reName = regexp.MustCompile(`[^A-Za-z0-9._@+-]+`)

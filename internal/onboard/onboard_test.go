@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"github.com/e5renew/e5renew/internal/config"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +174,30 @@ func TestSaveTellsTheDaemon(t *testing.T) {
 	}
 	if err := Remove(context.Background(), st, "alice", now); err == nil {
 		t.Error("removing twice succeeded")
+	}
+}
+
+// The app to sign in with: the one setup registered, else the one all refresh-token
+// accounts share (GUIDs compared without case), else none.
+func TestDefaultClientID(t *testing.T) {
+	const a, b = "aaaaaaaa-1111-2222-3333-444444444444", "bbbbbbbb-1111-2222-3333-444444444444"
+	for _, tc := range []struct {
+		name         string
+		accounts     []config.Account
+		setup, deflt string
+	}{
+		{"none", nil, "", ""},
+		{"setup app", []config.Account{{ClientID: a, Managed: true, SetupApp: true, Type: "refresh_token"}, {ClientID: b, Type: "refresh_token"}}, a, a},
+		{"two setup apps", []config.Account{{ClientID: a, Managed: true, SetupApp: true}, {ClientID: b, Managed: true, SetupApp: true}}, "", ""},
+		{"shared delegated app", []config.Account{{ClientID: a, Type: "refresh_token"}, {ClientID: strings.ToUpper(a), Type: "refresh_token"}, {ClientID: b, Type: "client_credentials"}}, "", a},
+		{"two delegated apps", []config.Account{{ClientID: a, Type: "refresh_token"}, {ClientID: b, Type: "refresh_token"}}, "", ""},
+	} {
+		cfg := &config.Config{Accounts: tc.accounts}
+		if got := SetupClientID(cfg); got != tc.setup {
+			t.Errorf("%s: SetupClientID = %q, want %q", tc.name, got, tc.setup)
+		}
+		if got := DefaultClientID(cfg); !strings.EqualFold(got, tc.deflt) {
+			t.Errorf("%s: DefaultClientID = %q, want %q", tc.name, got, tc.deflt)
+		}
 	}
 }

@@ -90,32 +90,7 @@ func (a *actions) Notifier() *notify.Manager {
 	return a.mgr
 }
 
-// DefaultClientID is the app to sign in with: the one `e5renew setup` registered, else the
-// one every delegated account uses, when there is exactly one.
+// DefaultClientID is the app to sign in with (onboard.DefaultClientID).
 func (a *actions) DefaultClientID() string {
-	return DefaultClientID(a.d.Config())
-}
-
-// DefaultClientID returns the client id of the app `e5renew setup` registered when there is
-// exactly one, else the one every delegated (refresh token) account uses, else "".
-func DefaultClientID(cfg *config.Config) string {
-	one := func(keep func(a *config.Account) bool) string {
-		ids := map[string]bool{}
-		var id string
-		for i := range cfg.Accounts {
-			a := &cfg.Accounts[i]
-			if keep(a) && a.ClientID != "" {
-				id = a.ClientID
-				ids[strings.ToLower(id)] = true
-			}
-		}
-		if len(ids) == 1 {
-			return id
-		}
-		return ""
-	}
-	if id := one(func(a *config.Account) bool { return a.Managed && a.SetupApp }); id != "" {
-		return id
-	}
-	return one(func(a *config.Account) bool { return a.Type == "refresh_token" })
+	return onboard.DefaultClientID(a.d.Config())
 }
