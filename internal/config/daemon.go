@@ -403,6 +403,16 @@ func (c *Config) Spec(a *Account) (schedule.Spec, error) {
 	return c.EffectiveSchedule(a).Spec()
 }
 
+// CheckInterval refuses a schedule whose random interval is shorter than Microsoft's service
+// allows (schedule.MinRealInterval), unless the endpoints are the emulated tenant's.
+func (c *Config) CheckInterval(sp schedule.Spec) error {
+	emulated := c.Endpoints.Authority != "" || c.Endpoints.Graph != ""
+	if iv := sp.Interval(); !emulated && iv.Max > 0 && iv.Min < schedule.MinRealInterval {
+		return fmt.Errorf("%s is too short for Microsoft's service: the shortest is 1m (Graph throttles bursts; Renew Plus's shortest is 500s). Intervals in seconds are for the emulated tenant only", iv)
+	}
+	return nil
+}
+
 func (c *Config) validateSchedules(add func(line int, key, format string, args ...any)) {
 	report := func(line int, key string, err error) {
 		for _, e := range splitJoined(err) {
@@ -414,10 +424,9 @@ func (c *Config) validateSchedules(add func(line int, key, format string, args .
 			}
 		}
 	}
-	emulated := c.Endpoints.Authority != "" || c.Endpoints.Graph != ""
 	tooShort := func(line int, key string, sp schedule.Spec) {
-		if iv := sp.Interval(); !emulated && iv.Max > 0 && iv.Min < schedule.MinRealInterval {
-			add(line, key+"schedule.interval", "%s is too short for Microsoft's service: the shortest is 1m (Graph throttles bursts; Renew Plus's shortest is 500s). Intervals in seconds are for the emulated tenant only", iv)
+		if err := c.CheckInterval(sp); err != nil {
+			add(line, key+"schedule.interval", "%v", err)
 		}
 	}
 	if sp, err := c.Defaults.Schedule.Spec(); err != nil && c.Defaults.Schedule != (schedule.Config{}) {

@@ -78,9 +78,8 @@ func CheckOverride(cfg *config.Config, a config.Account, s store.AccountSettings
 	if err != nil {
 		return err
 	}
-	emulated := cfg.Endpoints.Authority != "" || cfg.Endpoints.Graph != ""
-	if iv := sp.Interval(); !emulated && iv.Max > 0 && iv.Min < schedule.MinRealInterval {
-		return &schedule.FieldError{Field: "interval", Err: fmt.Errorf("%s is too short for Microsoft's service: the shortest is 1m", iv)}
+	if err := cfg.CheckInterval(sp); err != nil {
+		return &schedule.FieldError{Field: "interval", Err: err}
 	}
 	_, err = selection(cfg, &a)
 	return err
