@@ -4,15 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/e5renew/e5renew/internal/config"
-	"github.com/e5renew/e5renew/internal/secret"
 	"github.com/e5renew/e5renew/internal/store"
-	"github.com/e5renew/e5renew/internal/store/sqlite"
 	"github.com/e5renew/e5renew/internal/store/sqlite/sqlitetest"
 )
 
@@ -33,22 +30,7 @@ func BenchmarkRender(b *testing.B) {
 		b.Skip("seeds a million results")
 	}
 	ctx := context.Background()
-	box, err := secret.NewBox(secret.GenerateKey())
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"), box)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	t0 := time.Now()
-	names, err := sqlitetest.SeedDashboard(ctx, st, sqlitetest.Options{Accounts: benchAccounts, Rounds: benchRounds, Results: benchResults, Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("seeded %d accounts, %d rounds, %d results in %v", benchAccounts, benchAccounts*benchRounds,
-		benchAccounts*benchRounds*benchResults, time.Since(t0).Round(time.Millisecond))
+	st, names := sqlitetest.Seeded(b, sqlitetest.Options{Accounts: benchAccounts, Rounds: benchRounds, Results: benchResults, Seed: 1})
 
 	states, err := st.States(ctx)
 	if err != nil {

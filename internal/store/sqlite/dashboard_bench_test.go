@@ -3,11 +3,9 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/e5renew/e5renew/internal/secret"
 	"github.com/e5renew/e5renew/internal/store"
 	"github.com/e5renew/e5renew/internal/store/sqlite"
 	"github.com/e5renew/e5renew/internal/store/sqlite/sqlitetest"
@@ -25,23 +23,8 @@ func BenchmarkDashboard(b *testing.B) {
 		b.Skip("seeds a million results")
 	}
 	ctx := context.Background()
-	box, err := secret.NewBox(secret.GenerateKey())
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"), box)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
 	const accounts, rounds, results = 1000, 100, 10
-	t0 := time.Now()
-	names, err := sqlitetest.SeedDashboard(ctx, s, sqlitetest.Options{Accounts: accounts, Rounds: rounds, Results: results, Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("seeded %d accounts, %d rounds, %d results in %v", accounts, accounts*rounds,
-		accounts*rounds*results, time.Since(t0).Round(time.Millisecond))
+	s, names := sqlitetest.Seeded(b, sqlitetest.Options{Accounts: accounts, Rounds: rounds, Results: results, Seed: 1})
 
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {

@@ -1,31 +1,16 @@
 package sqlitetest
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/e5renew/e5renew/internal/secret"
 	"github.com/e5renew/e5renew/internal/store"
-	"github.com/e5renew/e5renew/internal/store/sqlite"
 )
 
 // The seeded rows read back through the store as its own do.
 func TestSeedDashboardReadsBack(t *testing.T) {
-	box, err := secret.NewBox(secret.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "seed.db"), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	end := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	names, err := SeedDashboard(t.Context(), st, Options{Accounts: 3, Rounds: 13, Results: 4, Every: 6 * time.Hour, End: end, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, names := Seeded(t, Options{Accounts: 3, Rounds: 13, Results: 4, Every: 6 * time.Hour, End: end, Seed: 7})
 	if len(names) != 3 || names[2] != Name(2) {
 		t.Fatalf("names %v", names)
 	}
