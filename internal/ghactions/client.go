@@ -22,6 +22,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/e5renew/e5renew/internal/graph"
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
@@ -372,21 +373,11 @@ func rateLimitWait(resp *http.Response, message string, now time.Time, limited i
 	return secondaryWait << min(limited, 10), true
 }
 
-// parseRetryAfter reads Retry-After in seconds or as an HTTP date; 0 when absent or
-// unreadable.
+// parseRetryAfter reads Retry-After as graph.ParseRetryAfter does (seconds or an HTTP
+// date); 0 when absent, unreadable or more than a week away (not a wait worth honouring).
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		if n <= 0 || n > 86400*7 {
-			return 0
-		}
-		return time.Duration(n * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+	if d := graph.ParseRetryAfter(v, now); d <= 7*24*time.Hour {
+		return d
 	}
 	return 0
 }
