@@ -282,7 +282,7 @@ func (s *Server) remove(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	if r.PostFormValue("purge") == "1" {
-		if err := s.purge(r.Context(), a.Name); err != nil {
+		if err := s.o.Store.PurgeAccount(r.Context(), a.Name); err != nil {
 			redirect(w, r, "/", "err", err.Error())
 			return
 		}

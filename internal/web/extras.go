@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -27,17 +26,6 @@ func (s *Server) reload(ctx context.Context) {
 	if err := r.Reload(ctx); err != nil {
 		s.o.Logger.Warn("dashboard: the daemon did not reload its accounts; it will on its next check", "err", err)
 	}
-}
-
-// purge deletes an account's history (the store's PurgeAccount, when it has one).
-func (s *Server) purge(ctx context.Context, name string) error {
-	type purger interface {
-		PurgeAccount(ctx context.Context, name string) error
-	}
-	if p, ok := s.o.Store.(purger); ok {
-		return p.PurgeAccount(ctx, name)
-	}
-	return errors.New("this store cannot purge history")
 }
 
 // accountChartsData is what the account page shows of a range: rounds and activity
