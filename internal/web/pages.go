@@ -12,7 +12,6 @@ import (
 	"github.com/e5renew/e5renew/internal/activity"
 	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/config"
-	"github.com/e5renew/e5renew/internal/daemon"
 	"github.com/e5renew/e5renew/internal/i18n"
 	"github.com/e5renew/e5renew/internal/report"
 	"github.com/e5renew/e5renew/internal/store"
@@ -65,17 +64,6 @@ func nextText(lang i18n.Lang, st store.AccountState, ok bool, now time.Time) (st
 		return report.NextRun(st, now, lang), "warn"
 	}
 	return report.NextRun(st, now, lang), ""
-}
-
-// expiry returns what the daemon's last expiry check found for an account, when the
-// runner keeps that (the daemon does; a round runs it a minute after start, then daily).
-func (s *Server) expiry(name string) (daemon.Expiry, bool) {
-	if r, ok := s.o.Runner.(interface {
-		Expiry(name string) (daemon.Expiry, bool)
-	}); ok {
-		return r.Expiry(name)
-	}
-	return daemon.Expiry{}, false
 }
 
 // problemText says why an account needs its owner, in the page's language when the
@@ -188,7 +176,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, p *page) {
 			data.Healthy++
 		}
 		secretEnd := a.SecretExpires
-		if ex, ok := s.expiry(a.Name); ok {
+		if ex, ok := s.o.Runner.Expiry(a.Name); ok {
 			if !ex.Secret.IsZero() {
 				secretEnd = ex.Secret
 			}

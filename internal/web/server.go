@@ -42,6 +42,9 @@ type Runner interface {
 	Pause(ctx context.Context, name, reason string) error
 	Resume(ctx context.Context, name string) error
 	RunNow(name string) error
+	// Expiry is what the daemon's last expiry check found for an account (secret,
+	// subscription).
+	Expiry(name string) (daemon.Expiry, bool)
 }
 
 // Settings keeps the admin password's hash (the state store implements it).
