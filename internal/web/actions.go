@@ -29,6 +29,8 @@ type Actions interface {
 	Notifier() *notify.Manager
 	// DefaultClientID is the app `e5renew setup` registered, if exactly one.
 	DefaultClientID() string
+	// Reload makes the running daemon take the accounts and settings just saved.
+	Reload(ctx context.Context) error
 }
 
 func (s *Server) actions(w http.ResponseWriter, p *page) (Actions, bool) {
