@@ -76,8 +76,8 @@ func TestCatalogBMeetingNeverCreated(t *testing.T) {
 	}
 }
 
-// A container folder left by an earlier round whose journal was lost is found by path,
-// journaled, and deleted with what is in it.
+// A round folder left by an earlier round whose journal was lost is found by name once it
+// is hours old, journaled, and deleted with what is in it.
 func TestCatalogBLeftoverDriveFolder(t *testing.T) {
 	w := newWorld(t, emulator.Options{})
 	ctx := context.Background()
@@ -94,6 +94,8 @@ func TestCatalogBLeftoverDriveFolder(t *testing.T) {
 			}
 			j := activity.NewMemoryJournal()
 			x := w.exec(delegated, j, 12)
+			later := time.Now().Add(7 * time.Hour)
+			x.Now = func() time.Time { return later }
 			if err := mk.Run(ctx, x); err != nil {
 				t.Fatal(err)
 			}
@@ -109,6 +111,40 @@ func TestCatalogBLeftoverDriveFolder(t *testing.T) {
 				t.Fatalf("stale entries: %+v, %d left", res, lost.Len())
 			}
 		})
+	}
+}
+
+// Two rounds on one drive (a delegated and an app-only account of the same user) each
+// upload into their own folder: one round's cleanup never deletes the folder the other is
+// still using, and a recent folder of another round is not swept as a leftover.
+func TestCatalogBConcurrentRoundsOnOneDrive(t *testing.T) {
+	w := newWorld(t, emulator.Options{})
+	ctx := context.Background()
+	up, _ := activity.Lookup("onedrive.upload")
+	mk, _ := activity.Lookup("onedrive.create_folder")
+	ja, jb := activity.NewMemoryJournal(), activity.NewMemoryJournal()
+	a, b := w.exec(true, ja, 31), w.exec(false, jb, 32)
+	if err := up.Run(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := up.Run(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if res := activity.Cleanup(ctx, a); len(res.Failures) > 0 || ja.Len() != 0 {
+		t.Fatalf("cleanup of round a: %+v", res)
+	}
+	// Round b goes on in its folder after round a cleaned up.
+	if err := mk.Run(ctx, b); err != nil {
+		t.Fatalf("round b after round a's cleanup: %v", err)
+	}
+	if n := w.em.Stats().LiveArtifactsTotal; n != 3 {
+		t.Fatalf("round b's folder, file and subfolder should be there, have %v", w.em.Stats().LiveArtifacts)
+	}
+	if res := activity.Cleanup(ctx, b); len(res.Failures) > 0 || jb.Len() != 0 {
+		t.Fatalf("cleanup of round b: %+v", res)
+	}
+	if st := w.em.Stats(); st.LiveArtifactsTotal != 0 {
+		t.Fatalf("left behind: %v", st.LiveArtifacts)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/e5renew/e5renew/internal/graph"
 	"github.com/e5renew/e5renew/internal/i18n"
@@ -12,10 +13,12 @@ import (
 // OneDrive: the drive, its root, recent files, search, downloads, and uploads into a
 // per-round folder "e5renew" that cleanup deletes with whatever is left in it.
 
-// driveFolderName is the container folder in the drive root. It is journaled (kind
-// onedrive.folder, ordered after its contents) so cleanup removes it and anything in it,
-// including files whose create answer was lost.
-const driveFolderName = "e5renew"
+// Each round uploads into its own folder in the drive root, named by a fresh marker
+// ("e5renew-1a2b3c4d"). It is journaled (kind onedrive.folder, ordered after its contents),
+// so cleanup removes it and anything in it, including files whose create answer was lost.
+// A folder per round, rather than one shared "e5renew" folder, matters when two accounts
+// (say a delegated and an app-only one) reach the same drive: one round's cleanup can never
+// delete the folder another round is uploading into.
 
 type driveItem struct {
 	ID   string `json:"id"`
@@ -32,42 +35,80 @@ type driveItem struct {
 // driveSearchTerms are what a developer types into a drive search box.
 var driveSearchTerms = []string{"notes", "plan", "report", "design", "budget", "test", "会议", "纪要", "api"}
 
-// driveContainer returns the id of the "e5renew" folder in the drive root, finding or
-// creating it once per round, and journals it either way so that cleanup deletes it.
+// driveContainer returns the id of this round's folder in the drive root, creating it
+// once per round and journaling it so that cleanup deletes it.
 func (x *Exec) driveContainer(ctx context.Context, activity string) (string, error) {
 	return x.Container(ctx, "onedrive.folder", func() (string, error) {
-		journalExisting := func(id string) (string, error) {
-			// The folder is ours (a leftover of an earlier round, or made concurrently):
-			// journal it so this round's cleanup deletes it too.
-			return x.Create(ctx, activity, "onedrive.folder", driveFolderName, "", func() (string, error) { return id, nil })
-		}
-		id, err := x.driveFolderID(ctx)
-		if err != nil {
+		if err := x.sweepDriveFolders(ctx, activity); err != nil {
 			return "", err
 		}
-		if id != "" {
-			return journalExisting(id)
-		}
-		id, err = x.Create(ctx, activity, "onedrive.folder", driveFolderName, "", func() (string, error) {
+		name := x.Marker()
+		id, err := x.Create(ctx, activity, "onedrive.folder", name, "", func() (string, error) {
 			var f idOnly
 			err := x.Send(ctx, "POST", x.P("/drive/root/children"), map[string]any{
-				"name": driveFolderName, "folder": map[string]any{}, "@microsoft.graph.conflictBehavior": "fail"}, &f)
+				"name": name, "folder": map[string]any{}, "@microsoft.graph.conflictBehavior": "fail"}, &f)
 			return f.ID, err
 		})
-		if ge, ok := graph.AsError(err); ok && ge.Status == http.StatusConflict {
-			// Created meanwhile by a concurrent activity: use that one.
-			if found, ferr := x.driveFolderID(ctx); ferr == nil && found != "" {
-				return journalExisting(found)
+		if ge, ok := graph.AsError(err); ok && (ge.Status == http.StatusConflict || ge.Uncertain) {
+			// The answer to an earlier try was lost but the folder was made: use it, and
+			// journal it again (a refused create's entry is already closed).
+			if found, ferr := x.driveFolderID(ctx, name); ferr == nil && found != "" {
+				return x.Create(ctx, activity, "onedrive.folder", name, "", func() (string, error) { return found, nil })
 			}
 		}
 		return id, err
 	})
 }
 
-// driveFolderID finds the container folder by path; "" when there is none.
-func (x *Exec) driveFolderID(ctx context.Context) (string, error) {
+// staleDriveFolder is how old another round's folder must be before a round deletes it as
+// a leftover. Rounds last minutes; a folder hours old belongs to a round that crashed, was
+// cancelled (a GitHub Actions timeout) or lost its journal.
+const staleDriveFolder = 6 * time.Hour
+
+// isRoundFolderName reports whether name is a round's folder: "e5renew-" and eight hex
+// digits, or the plain "e5renew" of versions before folders were per round.
+func isRoundFolderName(name string) bool {
+	if name == "e5renew" {
+		return true
+	}
+	hex, ok := strings.CutPrefix(name, "e5renew-")
+	if !ok || len(hex) != 8 {
+		return false
+	}
+	for _, r := range hex {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// sweepDriveFolders journals the round folders in the drive root that are older than
+// staleDriveFolder, so this round's cleanup deletes them with whatever is in them. It needs
+// no journal of theirs: the name says they are e5renew's.
+func (x *Exec) sweepDriveFolders(ctx context.Context, activity string) error {
+	var page list[struct {
+		driveItem
+		Created time.Time `json:"createdDateTime"`
+	}]
+	if err := x.Get(ctx, x.P("/drive/root/children"), Q("$select", "id,name,folder,createdDateTime", "$top", "200"), &page); err != nil {
+		return err
+	}
+	for _, it := range page.Value {
+		if it.Folder == nil || !isRoundFolderName(it.Name) || x.Now().Sub(it.Created) < staleDriveFolder {
+			continue
+		}
+		if _, err := x.Create(ctx, activity, "onedrive.folder", it.Name, "", func() (string, error) { return it.ID, nil }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// driveFolderID finds a folder in the drive root by name; "" when there is none.
+func (x *Exec) driveFolderID(ctx context.Context, name string) (string, error) {
 	var f idOnly
-	err := x.Get(ctx, x.P("/drive/root:/"+driveFolderName), Q("$select", "id,name,folder"), &f)
+	err := x.Get(ctx, x.P("/drive/root:/"+name), Q("$select", "id,name,folder"), &f)
 	if notFound(err) {
 		return "", nil
 	}
@@ -100,14 +141,14 @@ func (x *Exec) driveFileName(marker string) string {
 	return strings.TrimSuffix(name, ".txt") + "-" + marker + ".txt"
 }
 
-var driveContainerCalls = []Call{{Method: "GET", Path: "/me/drive/root:/{path}"}, {Method: "POST", Path: "/me/drive/root/children"},
+var driveContainerCalls = []Call{{Method: "GET", Path: "/me/drive/root:/{path}"}, {Method: "GET", Path: "/me/drive/root/children"}, {Method: "POST", Path: "/me/drive/root/children"},
 	{Method: "DELETE", Path: "/me/drive/items/{id}"}, {Method: "GET", Path: "/me/drive/items/{id}/children"}}
 
 func init() {
 	registerKind(
 		&Kind{Name: "onedrive.item", Order: 10, Delete: deleteAt(driveItemPath), Find: findDriveChild},
 		&Kind{Name: "onedrive.folder", Order: 50, Delete: deleteAt(driveItemPath),
-			Find: func(ctx context.Context, x *Exec, e *Entry) (string, error) { return x.driveFolderID(ctx) }},
+			Find: func(ctx context.Context, x *Exec, e *Entry) (string, error) { return x.driveFolderID(ctx, e.Marker) }},
 	)
 
 	register(
