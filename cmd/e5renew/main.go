@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/e5renew/e5renew/internal/ghrun"
 	"github.com/e5renew/e5renew/internal/i18n"
 )
 
@@ -26,10 +27,15 @@ type deps struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) (string, bool)
-	lang           i18n.Lang
-	logger         *slog.Logger
+	// environ lists the environment (GitHub Actions mode scans it for numbered secrets);
+	// nil: none.
+	environ func() []string
+	lang    i18n.Lang
+	logger  *slog.Logger
 	// openBrowser replaces the system browser (tests); nil: the system's.
 	openBrowser func(url string) error
+	// tuneGitHub adjusts GitHub Actions mode (tests: endpoints, no waits); nil: none.
+	tuneGitHub func(*ghrun.Options)
 }
 
 func main() {
@@ -41,7 +47,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	d := &deps{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv, lang: i18n.FromEnv(),
+	d := &deps{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv, environ: os.Environ, lang: i18n.FromEnv(),
 		logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	cmd := newRootCommand(d)
 	if err := cmd.ExecuteContext(ctx); err != nil {

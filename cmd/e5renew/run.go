@@ -9,6 +9,7 @@ import (
 
 	"github.com/e5renew/e5renew/internal/config"
 	"github.com/e5renew/e5renew/internal/fleet"
+	"github.com/e5renew/e5renew/internal/ghrun"
 	"github.com/e5renew/e5renew/internal/report"
 	"github.com/e5renew/e5renew/internal/round"
 	"github.com/e5renew/e5renew/internal/store"
@@ -59,6 +60,7 @@ func newRunCommand(d *deps) *cobra.Command {
 	var (
 		cfgPath               string
 		once, asJSON, verbose bool
+		github                bool
 		accounts              []string
 		concurrency           int
 	)
@@ -70,15 +72,35 @@ always-run activities and a random subset of the others, delete what was created
 the results. The exit status is 0 when every round is ok or degraded, and 2 when an account
 needs its owner (expired token, wrong secret, missing consent...).
 
+In GitHub Actions (GITHUB_ACTIONS=true, or --github) the accounts come from the repository
+secrets (MS_TOKEN, CLIENT_ID, CLIENT_SECRET and numbered ones, or E5RENEW_ACCOUNTS), the
+rotated refresh tokens are written back to them with GH_TOKEN, and the workflow is kept
+enabled; the configuration file, when there is one, gives settings only.
+
 立即为每个启用的账号（或 --account 指定的账号）运行一轮：登录、执行必运行活动与随机选取的活动、
-删除创建的对象并保存结果。所有账号正常或部分失败时退出码为 0；有账号需要处理时为 2。`,
+删除创建的对象并保存结果。所有账号正常或部分失败时退出码为 0；有账号需要处理时为 2。
+
+在 GitHub Actions 中（GITHUB_ACTIONS=true 或 --github），账号来自仓库 secrets（MS_TOKEN、CLIENT_ID、
+CLIENT_SECRET 及带编号的同名 secret，或 E5RENEW_ACCOUNTS），轮换后的刷新令牌通过 GH_TOKEN 写回，
+并保持工作流启用；若有配置文件，只用其中的设置。`,
 		Example: `  e5renew run --once --config e5renew.yaml
   e5renew run --once --account alice --verbose
-  e5renew run --once --json > result.json`,
+  e5renew run --once --json > result.json
+  e5renew run --once --github    # in a workflow; see .github/workflows/e5renew.yml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !once {
 				return fmt.Errorf("use --once: `e5renew run --once` runs one round for every account and exits (the daemon that keeps running comes with `e5renew serve`)")
+			}
+			if !cmd.Flags().Changed("github") {
+				v, _ := d.getenv("GITHUB_ACTIONS")
+				github = v == "true"
+			}
+			if github {
+				if asJSON {
+					return fmt.Errorf("--json is not available in GitHub Actions mode: the run's page shows the results (add --github=false for a plain run)")
+				}
+				return runGitHub(cmd, d, cfgPath, accounts, concurrency, verbose)
 			}
 			_, st, f, err := openFleet(cmd, d, cfgPath)
 			if err != nil {
@@ -122,5 +144,29 @@ needs its owner (expired token, wrong secret, missing consent...).
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every activity / 显示每个活动")
 	cmd.Flags().StringSliceVar(&accounts, "account", nil, "only these accounts / 仅这些账号")
 	cmd.Flags().IntVar(&concurrency, "parallel", 16, "accounts run at the same time / 同时运行的账号数")
+	cmd.Flags().BoolVar(&github, "github", false, "GitHub Actions mode: accounts from repository secrets, rotated tokens written back (default on when GITHUB_ACTIONS=true) / GitHub Actions 模式")
 	return cmd
+}
+
+// runGitHub is `run --once` in GitHub Actions mode: the accounts come from the
+// repository secrets, the configuration file (when there is one) gives settings only, and
+// the state lives for the run.
+func runGitHub(cmd *cobra.Command, d *deps, cfgPath string, accounts []string, concurrency int, verbose bool) error {
+	var environ []string
+	if d.environ != nil {
+		environ = d.environ()
+	}
+	o := ghrun.Options{Getenv: d.getenv, Environ: environ, SettingsPath: resolveConfigPath(d, cfgPath), Out: d.stdout, Lang: d.lang,
+		Logger: d.logger, Accounts: accounts, Concurrency: concurrency, Verbose: verbose}
+	if d.tuneGitHub != nil {
+		d.tuneGitHub(&o)
+	}
+	out, err := ghrun.Run(cmd.Context(), o)
+	if err != nil {
+		return err
+	}
+	if out.NeedsOwner() {
+		return exitCode(exitNeedsOwner)
+	}
+	return nil
 }

@@ -164,6 +164,9 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Confi
 	if err := dec.Decode(&extra); err == nil {
 		return nil, &Error{File: name, Line: extra.Line, Msg: "the file holds more than one YAML document (---); keep one"}
 	}
+	if getenv == nil {
+		getenv = osGetenv
+	}
 	cfg := &Config{Path: name}
 	d := &decoder{file: name, getenv: getenv}
 	d.decode(&root, reflect.ValueOf(cfg).Elem(), "")
@@ -479,4 +482,57 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// Validate checks a configuration built or changed in code (GitHub Actions mode adds the
+// accounts of repository secrets to it) the way Parse checks a file.
+func (c *Config) Validate() error {
+	if errs := c.validate(); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// ParseAccounts decodes a list of accounts written in YAML or JSON (the JSON secret of
+// GitHub Actions mode: [{"name": "alice", "type": "refresh_token", ...}]) with the same
+// keys and checks as the accounts: list of a file; name is used in messages. With a nil
+// getenv, values are taken literally (a secret's "$" is not a ${VAR} reference). An account
+// without a type gets the one its credentials show: refresh_token when it has one,
+// password when it has a password, client_credentials otherwise.
+func ParseAccounts(name string, data []byte, getenv func(string) (string, bool)) ([]Account, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return nil, &Error{File: name, Msg: "it is empty: write a list of accounts, [{\"name\": \"alice\", \"client_id\": \"...\", \"refresh_token\": \"...\"}]"}
+	}
+	seq := root.Content[0]
+	if seq.Kind != yaml.SequenceNode {
+		return nil, &Error{File: name, Line: seq.Line, Msg: fmt.Sprintf("expected a list of accounts ([{...}, {...}]), got %s", describe(seq))}
+	}
+	var accounts []Account
+	d := &decoder{file: name, getenv: getenv}
+	d.decode(seq, reflect.ValueOf(&accounts).Elem(), "accounts")
+	if len(d.errs) > 0 {
+		return nil, d.errs
+	}
+	for i := range accounts {
+		a := &accounts[i]
+		if a.Type == "" {
+			switch {
+			case !a.RefreshToken.IsZero():
+				a.Type = string(auth.KindRefreshToken)
+			case !a.Password.IsZero():
+				a.Type = string(auth.KindPassword)
+			default:
+				a.Type = string(auth.KindClientCredentials)
+			}
+		}
+	}
+	c := &Config{Path: name, Accounts: accounts}
+	if errs := c.validate(); len(errs) > 0 {
+		return nil, errs
+	}
+	return c.Accounts, nil
 }

@@ -252,6 +252,9 @@ func (d *decoder) scalar(n *yaml.Node, key string) (string, bool) {
 		d.fail(n, key, "expected a single value, got %s", describe(n))
 		return "", false
 	}
+	if d.getenv == nil { // literal values: no ${VAR} references (ParseAccounts of a secret)
+		return n.Value, true
+	}
 	s, err := expandEnv(n.Value, d.getenv)
 	if err != nil {
 		d.fail(n, key, "%v", err)
