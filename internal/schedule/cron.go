@@ -96,6 +96,9 @@ func dowSevenToZero(field string) string {
 // times slower). Daylight saving, as robfig/cron does it: a wall-clock time that a
 // spring-forward change skips does not run that day; one that a fall-back change repeats
 // runs once, the first time.
+// Next returns the first time after t that c matches, in loc (GitHub's schedule: UTC).
+func (c Cron) Next(t time.Time, loc *time.Location) time.Time { return c.next(t, loc) }
+
 func (c Cron) next(t time.Time, loc *time.Location) time.Time {
 	s := c.sched
 	tl := t.In(loc)
