@@ -44,6 +44,7 @@ var loginTexts = struct {
 func newLoginCommand(d *deps) *cobra.Command {
 	var (
 		cfgPath, clientID, secretEnv, tenant, name string
+		ghSecret, ghRepo                           string
 		scopes                                     []string
 		browser                                    bool
 	)
@@ -58,20 +59,45 @@ activities can run, and the permission each missing one needs.
 
 登录用户并添加账号，刷新令牌加密保存在状态库中。默认使用设备代码流程：在任意设备上输入代码，
 因此可以通过 SSH 在服务器上使用。--browser 使用本机浏览器（授权码 + PKCE，本地回环地址）。
-完成后会说明该令牌允许运行哪些目录活动，以及缺少的活动各需要什么权限。`,
+完成后会说明该令牌允许运行哪些目录活动，以及缺少的活动各需要什么权限。
+
+With --github-secret, the refresh token is sealed into that secret of a GitHub repository
+(GitHub Actions mode) and never shown or kept here; for MS_TOKEN_2 it also writes
+CLIENT_ID_2 (and CLIENT_SECRET_2 with --client-secret-env). GH_TOKEN must hold a token that
+may write the repository's secrets.
+
+使用 --github-secret 时，刷新令牌被加密写入 GitHub 仓库的该 secret（GitHub Actions 模式），
+不会显示，也不保存在本机；对 MS_TOKEN_2 还会写入 CLIENT_ID_2（以及 --client-secret-env 给出的
+CLIENT_SECRET_2）。GH_TOKEN 须为可写仓库 secrets 的令牌。`,
 		Example: `  e5renew login --client-id 11111111-2222-3333-4444-555555555555
   e5renew login --client-id 1111… --browser --name alice
-  e5renew login --client-id 1111… --client-secret-env RCLONE_SECRET   # a confidential ("web") app`,
+  e5renew login --client-id 1111… --client-secret-env RCLONE_SECRET   # a confidential ("web") app
+  GH_TOKEN=ghp_… e5renew login --client-id 1111… --github-secret MS_TOKEN --github-repo you/e5   # for GitHub Actions`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if name != "" && !validName(name) {
 				return errors.New(loginTexts.badName.In(d.lang, name))
 			}
-			cfg, st, err := openOrCreateState(cmd, d, cfgPath)
-			if err != nil {
-				return err
+			var (
+				cfg *config.Config
+				st  store.Store
+				gh  *githubTarget
+				err error
+			)
+			if ghSecret != "" {
+				// The token goes to the repository's secret only: nothing is written here.
+				if gh, err = newGitHubTarget(cmd.Context(), d, ghSecret, ghRepo); err != nil {
+					return err
+				}
+				if cfg, err = loadConfig(d, cfgPath); err != nil {
+					cfg = &config.Config{Path: resolveConfigPath(d, cfgPath)}
+				}
+			} else {
+				if cfg, st, err = openOrCreateState(cmd, d, cfgPath); err != nil {
+					return err
+				}
+				defer st.Close()
 			}
-			defer st.Close()
 			if clientID == "" {
 				// The app `e5renew setup` registered, when there is exactly one.
 				if clientID = onboard.SetupClientID(cfg); clientID == "" {
@@ -120,6 +146,9 @@ activities can run, and the permission each missing one needs.
 			}
 			tok := grant.Token
 			fmt.Fprintln(out, loginTexts.signedIn.In(d.lang, tok.UPN, tok.TenantID))
+			if gh != nil {
+				return gh.save(cmd.Context(), d, grant.RefreshToken, clientID, clientSecret)
+			}
 			source := "login"
 			if browser {
 				source = "login-browser"
@@ -147,6 +176,8 @@ activities can run, and the permission each missing one needs.
 	fl.StringVar(&name, "name", "", "account name (default: the user's address) / 账号名称")
 	fl.StringSliceVar(&scopes, "scopes", nil, "permissions to ask for (default: what the catalog needs) / 请求的权限")
 	fl.BoolVar(&browser, "browser", false, "sign in with this machine's browser instead of a device code / 使用本机浏览器登录")
+	fl.StringVar(&ghSecret, "github-secret", "", "save the refresh token to this GitHub Actions secret (e.g. MS_TOKEN) instead of this machine; GH_TOKEN must be set / 将刷新令牌保存到该 GitHub Actions secret")
+	fl.StringVar(&ghRepo, "github-repo", "", "the repository of --github-secret, owner/name (default $GITHUB_REPOSITORY) / --github-secret 所在仓库")
 	return cmd
 }
 
