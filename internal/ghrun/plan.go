@@ -1,6 +1,7 @@
 package ghrun
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -165,7 +166,7 @@ func (p *Plan) office365Auto(env *Env) ([]config.Account, error) {
 			}
 			return ""
 		}
-		a := config.Account{Name: name, Type: string(auth.KindRefreshToken), RefreshToken: secret.String(env.Value(name)),
+		a := config.Account{Name: name, Type: string(auth.KindRefreshToken), RefreshToken: secret.String(refreshToken(env.Value(name))),
 			ClientID: get("CLIENT_ID"), ClientSecret: secret.String(get("CLIENT_SECRET")), Tenant: get("TENANT_ID", "TENANT")}
 		if a.ClientID == "" {
 			return nil, fmt.Errorf("%s is set but %s is not: add the secret %s (the app's Application (client) ID)", name, suffixed("CLIENT_ID", i), suffixed("CLIENT_ID", i))
@@ -175,6 +176,20 @@ func (p *Plan) office365Auto(env *Env) ([]config.Account, error) {
 		p.Sources = append(p.Sources, name)
 	}
 	return out, nil
+}
+
+// refreshToken is a secret's refresh token: the value itself, or the refresh_token of the
+// whole JSON `rclone authorize` printed, pasted as it was.
+func refreshToken(v string) string {
+	if strings.HasPrefix(v, "{") {
+		var j struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if json.Unmarshal([]byte(v), &j) == nil && j.RefreshToken != "" {
+			return j.RefreshToken
+		}
+	}
+	return v
 }
 
 func tokenIndex(name string) int {

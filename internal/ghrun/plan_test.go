@@ -43,7 +43,7 @@ func testEnv(t *testing.T, vars, secrets map[string]string) *Env {
 // CLIENT_SECRET uses the first account's, and its own values win when it has them.
 func TestBuildNumberedAccounts(t *testing.T) {
 	e := testEnv(t, map[string]string{"MS_TOKEN": "rt-one", "CLIENT_ID": id1, "CLIENT_SECRET": "s1"},
-		map[string]string{"MS_TOKEN_3": "rt-three", "MS_TOKEN_2": "rt-two", "CLIENT_ID_3": id2, "CLIENT_SECRET_3": "s3", "TENANT_ID_3": "fabrikam.onmicrosoft.com"})
+		map[string]string{"MS_TOKEN_3": `{"access_token":"at","token_type":"Bearer","refresh_token":"rt-three","expiry":"2026-12-01T10:00:00+08:00"}`, "MS_TOKEN_2": "rt-two", "CLIENT_ID_3": id2, "CLIENT_SECRET_3": "s3", "TENANT_ID_3": "fabrikam.onmicrosoft.com"})
 	p, err := Build(e, "", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
