@@ -32,7 +32,8 @@ func TestWorkflowFile(t *testing.T) {
 			CancelInProgress bool   `yaml:"cancel-in-progress"`
 		} `yaml:"concurrency"`
 		Jobs map[string]struct {
-			Timeout int `yaml:"timeout-minutes"`
+			If      string `yaml:"if"`
+			Timeout int    `yaml:"timeout-minutes"`
 			Steps   []struct {
 				Run string            `yaml:"run"`
 				Env map[string]string `yaml:"env"`
@@ -91,6 +92,9 @@ func TestWorkflowFile(t *testing.T) {
 	job, ok := wf.Jobs["renew"]
 	if !ok || job.Timeout == 0 || job.Timeout > 60 {
 		t.Fatalf("job renew: timeout %d", job.Timeout)
+	}
+	if !strings.Contains(job.If, "github.repository != 'e5renew/e5renew'") {
+		t.Errorf("job if %q: the scheduled job would run (and fail, with no accounts) in e5renew's own repository", job.If)
 	}
 	found := false
 	for _, st := range job.Steps {
