@@ -342,12 +342,20 @@ func TestServeHealthMetricsNotificationsAndReload(t *testing.T) {
 	if resp.StatusCode != 200 || health.Status != "ok" || health.Accounts != 3 || health.Paused != 2 {
 		t.Errorf("healthz %d %+v", resp.StatusCode, health)
 	}
-	resp, err = http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The healthy account's first round may still be running on a loaded machine: wait
+	// for it to be counted before checking every series.
+	var body []byte
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err = http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), `e5renew_rounds_total{verdict="ok"}`) || time.Now().After(deadline) {
+			break
+		}
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	for _, want := range []string{`e5renew_rounds_total{verdict="ok"}`, `e5renew_rounds_total{verdict="needs_owner"} 2`,
 		`e5renew_activity_results_total{outcome="ok",workload="mail"}`, `e5renew_token_refreshes_total{result="ok",type="refresh_token"}`,
 		`e5renew_token_refreshes_total{result="needs_owner"`, `e5renew_accounts{state="paused_needs_owner"} 2`,
