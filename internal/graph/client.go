@@ -491,7 +491,7 @@ func (c *Client) List(ctx context.Context, r Request, maxItems int, fn func(item
 		if p.NextLink == "" {
 			return nil
 		}
-		next, err := c.fromNextLink(p.NextLink, r)
+		next, err := c.NextRequest(p.NextLink, r)
 		if err != nil {
 			return err
 		}
@@ -499,9 +499,9 @@ func (c *Client) List(ctx context.Context, r Request, maxItems int, fn func(item
 	}
 }
 
-// fromNextLink turns an @odata.nextLink into a request, refusing links to other hosts so
-// the token never leaves Graph.
-func (c *Client) fromNextLink(link string, prev Request) (Request, error) {
+// NextRequest turns an @odata.nextLink into the GET for the next page, with the mailbox and
+// headers of prev, refusing links to other hosts so the token never leaves Graph.
+func (c *Client) NextRequest(link string, prev Request) (Request, error) {
 	nu, err := url.Parse(link)
 	if err != nil {
 		return Request{}, fmt.Errorf("invalid @odata.nextLink: %w", err)
