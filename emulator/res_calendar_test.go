@@ -379,7 +379,7 @@ func TestCalendarApplicationAndBoundaries(t *testing.T) {
 func TestEventTransactionIDPreventsDuplicates(t *testing.T) {
 	h := defaultHarness(t)
 	tok := h.userToken(t, h.alex)
-	ev := map[string]any{"subject": "retry me", "transactionId": "e5renew-42",
+	ev := map[string]any{"subject": "retry me", "transactionId": "e5renew-1c2a3b4-0000002a",
 		"start": map[string]any{"dateTime": "2026-11-03T10:00:00", "timeZone": "UTC"}, "end": map[string]any{"dateTime": "2026-11-03T10:30:00", "timeZone": "UTC"}}
 	a := h.call(t, tok, "POST", "/v1.0/me/events", ev).must(t, 201)
 	b := h.call(t, tok, "POST", "/v1.0/me/events", ev).must(t, 201)

@@ -92,7 +92,7 @@ func (g gresp) raw2() string { return string(g.raw) }
 func TestInternetMessageHeadersTravelWithTheMessage(t *testing.T) {
 	h := defaultHarness(t)
 	tok := h.userToken(t, h.alex)
-	hdr := []any{map[string]any{"name": "x-e5renew-id", "value": "abc123"}}
+	hdr := []any{map[string]any{"name": "x-e5renew-id", "value": "e5renew-1c2a3b4-00abc123"}}
 	bad := h.call(t, tok, "POST", "/v1.0/me/messages", map[string]any{"subject": "x", "internetMessageHeaders": []any{map[string]any{"name": "Subject", "value": "y"}}}).must(t, 400)
 	if bad.errCode() != "InvalidInternetMessageHeader" {
 		t.Fatalf("non-x- header: %s", bad.raw)

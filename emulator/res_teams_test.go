@@ -172,7 +172,7 @@ func TestTeamsOnlineMeetingsLifecycle(t *testing.T) {
 func TestOnlineMeetingCreateOrGetIsIdempotent(t *testing.T) {
 	h := defaultHarness(t)
 	tok := h.userToken(t, h.alex)
-	body := map[string]any{"externalId": "e5renew-7f3a", "subject": "sync", "startDateTime": "2026-11-03T02:00:00Z", "endDateTime": "2026-11-03T02:30:00Z"}
+	body := map[string]any{"externalId": "e5renew-1c2a3b4-00007f3a", "subject": "sync", "startDateTime": "2026-11-03T02:00:00Z", "endDateTime": "2026-11-03T02:30:00Z"}
 	first := h.call(t, tok, "POST", "/v1.0/me/onlineMeetings/createOrGet", body).must(t, 201)
 	again := h.call(t, tok, "POST", "/v1.0/me/onlineMeetings/createOrGet", body).must(t, 200)
 	if first.body["id"] != again.body["id"] || h.artifacts() != 1 {

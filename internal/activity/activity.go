@@ -316,11 +316,6 @@ func Q(kv ...string) url.Values {
 	return q
 }
 
-// Marker returns a new marker: a short unique tag that finds a created object again.
-func (x *Exec) Marker() string {
-	return fmt.Sprintf("e5renew-%08x", x.Rand.Uint32())
-}
-
 // Container returns the id of a per-round container (folder, list, notebook...), calling
 // ensure once per round for each key.
 func (x *Exec) Container(ctx context.Context, key string, ensure func() (string, error)) (string, error) {

@@ -69,7 +69,7 @@ func TestCatalogBMeetingNeverCreated(t *testing.T) {
 	j := activity.NewMemoryJournal()
 	x := w.exec(true, j, 3)
 	_ = j.Record(ctx, &activity.Entry{Account: x.Account, Activity: "teams.online_meeting", Kind: "teams.meeting",
-		Marker: "e5renew-0badf00d", Created: time.Now()})
+		Marker: "e5renew-1c2a3b4-0badf00d", Created: time.Now()})
 	res := activity.Cleanup(ctx, x)
 	if res.Deleted != 1 || j.Len() != 0 || w.em.Stats().LiveArtifactsTotal != 0 {
 		t.Fatalf("cleanup: %+v, %d left, artifacts %v", res, j.Len(), w.em.Stats().LiveArtifacts)

@@ -11,14 +11,14 @@ import (
 )
 
 // OneDrive: the drive, its root, recent files, search, downloads, and uploads into a
-// per-round folder "e5renew" that cleanup deletes with whatever is left in it.
+// per-round folder that cleanup deletes with whatever is left in it.
 
 // Each round uploads into its own folder in the drive root, named by a fresh marker
-// ("e5renew-1a2b3c4d"). It is journaled (kind onedrive.folder, ordered after its contents),
-// so cleanup removes it and anything in it, including files whose create answer was lost.
-// A folder per round, rather than one shared "e5renew" folder, matters when two accounts
-// (say a delegated and an app-only one) reach the same drive: one round's cleanup can never
-// delete the folder another round is uploading into.
+// ("e5renew-1c2a3b4-9f1e2d3c"). It is journaled (kind onedrive.folder, ordered after its
+// contents), so cleanup removes it and anything in it, including files whose create answer
+// was lost. A folder per round, rather than one shared "e5renew" folder, matters when two
+// accounts (say a delegated and an app-only one) reach the same drive: one round's cleanup
+// can never delete the folder another round is uploading into.
 
 type driveItem struct {
 	ID   string `json:"id"`
@@ -65,23 +65,9 @@ func (x *Exec) driveContainer(ctx context.Context, activity string) (string, err
 // cancelled (a GitHub Actions timeout) or lost its journal.
 const staleDriveFolder = 6 * time.Hour
 
-// isRoundFolderName reports whether name is a round's folder: "e5renew-" and eight hex
-// digits, or the plain "e5renew" of versions before folders were per round.
-func isRoundFolderName(name string) bool {
-	if name == "e5renew" {
-		return true
-	}
-	hex, ok := strings.CutPrefix(name, "e5renew-")
-	if !ok || len(hex) != 8 {
-		return false
-	}
-	for _, r := range hex {
-		if !strings.ContainsRune("0123456789abcdef", r) {
-			return false
-		}
-	}
-	return true
-}
+// isRoundFolderName reports whether name is a round's folder: a marker, or the plain
+// "e5renew" of versions before folders were per round.
+func isRoundFolderName(name string) bool { return name == "e5renew" || IsMarker(name) }
 
 // sweepDriveFolders journals the round folders in the drive root that are older than
 // staleDriveFolder, so this round's cleanup deletes them with whatever is in them. It needs
