@@ -361,6 +361,40 @@ func IsSkip(err error) (string, bool) {
 	return "", false
 }
 
+// each reads a collection page by page, following @odata.nextLink, and calls fn for each
+// item decoded into a T, up to limit items (0: all).
+func each[T any](ctx context.Context, x *Exec, path string, q url.Values, limit int, fn func(T) error) error {
+	r := graph.Request{Method: "GET", Path: path, Query: q}
+	n := 0
+	for {
+		resp, err := x.Do(ctx, r)
+		if err != nil {
+			return err
+		}
+		var page struct {
+			Value []T    `json:"value"`
+			Next  string `json:"@odata.nextLink"`
+		}
+		if err := resp.JSON(&page); err != nil {
+			return err
+		}
+		for _, it := range page.Value {
+			if err := fn(it); err != nil {
+				return err
+			}
+			if n++; limit > 0 && n >= limit {
+				return nil
+			}
+		}
+		if page.Next == "" {
+			return nil
+		}
+		if r, err = x.Graph.NextRequest(page.Next, r); err != nil {
+			return err
+		}
+	}
+}
+
 // list is a helper for collection answers.
 type list[T any] struct {
 	Value []T `json:"value"`

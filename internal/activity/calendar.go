@@ -91,16 +91,41 @@ func findCalendarByName(ctx context.Context, x *Exec, e *Entry) (string, error) 
 	return "", nil
 }
 
+// sweepEvents lists the events of the default calendar in a window around now and returns
+// those whose transactionId is a marker. Events are put one to two weeks ahead, so the
+// window holds those of every run of the last month.
+func sweepEvents(ctx context.Context, x *Exec) ([]Swept, error) {
+	now := x.Now().UTC()
+	var out []Swept
+	err := each(ctx, x, x.P("/calendar/calendarView"), Q("startDateTime", now.AddDate(0, 0, -31).Format(time.RFC3339),
+		"endDateTime", now.AddDate(0, 0, 16).Format(time.RFC3339), "$select", "id,transactionId,createdDateTime", "$top", "100"), 5000,
+		func(ev struct {
+			ID            string    `json:"id"`
+			TransactionID string    `json:"transactionId"`
+			Created       time.Time `json:"createdDateTime"`
+		}) error {
+			if IsMarker(ev.TransactionID) {
+				out = append(out, Swept{ID: ev.ID, Marker: ev.TransactionID, Created: ev.Created})
+			}
+			return nil
+		})
+	return out, err
+}
+
 var eventLocations = []string{"Room 101", "Huddle room 3", "Teams", "会议室 A", "5F 小会议室", "Online"}
 
 func init() {
 	registerKind(
 		&Kind{Name: "calendar.event", Order: 10,
-			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/events/" + e.ObjectID) }),
-			Find:   findEventByTransaction},
+			Delete:     deleteAt(func(x *Exec, e *Entry) string { return x.P("/events/" + e.ObjectID) }),
+			Find:       findEventByTransaction,
+			Sweep:      sweepEvents,
+			SweepCalls: []Call{{Method: "GET", Path: "/me/calendar/calendarView"}}},
 		&Kind{Name: "calendar.calendar", Order: 20,
-			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/calendars/" + e.ObjectID) }),
-			Find:   findCalendarByName},
+			Delete:     deleteAt(func(x *Exec, e *Entry) string { return x.P("/calendars/" + e.ObjectID) }),
+			Find:       findCalendarByName,
+			Sweep:      sweepByName("/calendars", Q("$select", "id,name", "$top", "100")),
+			SweepCalls: []Call{{Method: "GET", Path: "/me/calendars"}}},
 	)
 
 	register(

@@ -76,8 +76,9 @@ func TestCatalogBMeetingNeverCreated(t *testing.T) {
 	}
 }
 
-// A round folder left by an earlier round whose journal was lost is found by name once it
-// is hours old, journaled, and deleted with what is in it.
+// A round folder left by an earlier round whose journal was lost is found by the sweep once
+// its marker is hours old, journaled, and deleted with what is in it by the cleanup of a
+// round that made its own folder meanwhile.
 func TestCatalogBLeftoverDriveFolder(t *testing.T) {
 	w := newWorld(t, emulator.Options{})
 	ctx := context.Background()
@@ -94,10 +95,16 @@ func TestCatalogBLeftoverDriveFolder(t *testing.T) {
 			}
 			j := activity.NewMemoryJournal()
 			x := w.exec(delegated, j, 12)
-			later := time.Now().Add(7 * time.Hour)
+			later := time.Now().Add(activity.SweepAge + time.Minute)
 			x.Now = func() time.Time { return later }
+			if res := activity.Sweep(ctx, x, activity.SweepAge); len(res.Failures) > 0 || res.Journaled != 1 {
+				t.Fatalf("sweep: %+v %v", res, res.Failures)
+			}
 			if err := mk.Run(ctx, x); err != nil {
 				t.Fatal(err)
+			}
+			if n := w.em.Stats().LiveArtifactsTotal; n != 4 {
+				t.Fatalf("want both rounds' folders and what is in them, have %v", w.em.Stats().LiveArtifacts)
 			}
 			if res := activity.Cleanup(ctx, x); len(res.Failures) > 0 || j.Len() != 0 {
 				t.Fatalf("cleanup: %+v", res)
@@ -129,6 +136,9 @@ func TestCatalogBConcurrentRoundsOnOneDrive(t *testing.T) {
 	}
 	if err := up.Run(ctx, b); err != nil {
 		t.Fatal(err)
+	}
+	if res := activity.Sweep(ctx, a, activity.SweepAge); len(res.Failures) > 0 || res.Journaled != 0 || res.Young != 1 || res.Known != 1 {
+		t.Fatalf("round a's sweep: %+v (want its own folder known and round b's young)", res)
 	}
 	if res := activity.Cleanup(ctx, a); len(res.Failures) > 0 || ja.Len() != 0 {
 		t.Fatalf("cleanup of round a: %+v", res)

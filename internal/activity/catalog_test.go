@@ -99,6 +99,39 @@ func TestCatalogAgreesWithOfficialPermissions(t *testing.T) {
 	}
 }
 
+// Every call a kind's sweep makes is in Microsoft's official permission data, in its
+// delegated form and, unless the kind sweeps with delegated tokens only, its application
+// form; and the minimal permission set e5renew asks for lets the sweep run.
+func TestSweepCallsAgreeWithOfficialPermissions(t *testing.T) {
+	tab := officialTable(t)
+	for _, delegated := range []bool{true, false} {
+		minimal := activity.MinimalPermissions(activity.All(), delegated)
+		scheme := map[bool]graphdata.Scheme{true: graphdata.DelegatedWork, false: graphdata.Application}[delegated]
+		for _, k := range activity.Kinds() {
+			if k.Sweep == nil || (!delegated && k.SweepDelegatedOnly) {
+				continue
+			}
+			for _, c := range k.SweepCalls {
+				if c.Method != "GET" {
+					t.Errorf("%s: a sweep only lists; %s %s is not a GET", k.Name, c.Method, c.Path)
+				}
+				p := c.Path
+				if !delegated {
+					p = activity.AppPath(p)
+				}
+				if !tab.Known(c.Method, p) {
+					t.Errorf("%s: sweep call %s %s is not in the official permission data", k.Name, c.Method, p)
+				} else if len(tab.AcceptedBy(c.Method, p, scheme)) == 0 {
+					t.Errorf("%s: sweep call %s %s has no %s permission in the official data", k.Name, c.Method, p, scheme)
+				}
+			}
+			if !k.Sweepable(tab, delegated, minimal) {
+				t.Errorf("%s: the minimal %s permissions %v do not let it sweep %v", k.Name, scheme, minimal, k.SweepCalls)
+			}
+		}
+	}
+}
+
 func TestCatalogCoverage(t *testing.T) {
 	all := activity.All()
 	workloads := activity.Workloads()

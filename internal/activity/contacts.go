@@ -63,9 +63,12 @@ func init() {
 		&Kind{Name: "contacts.contact", Order: 10,
 			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/contacts/" + e.ObjectID) }),
 			Find:   findContactByNotes},
+		// A swept folder takes its contacts with it: contacts.contact needs no sweep.
 		&Kind{Name: "contacts.folder", Order: 20,
-			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/contactFolders/" + e.ObjectID) }),
-			Find:   findByDisplayName(func(x *Exec, _ *Entry) string { return x.P("/contactFolders") })},
+			Delete:     deleteAt(func(x *Exec, e *Entry) string { return x.P("/contactFolders/" + e.ObjectID) }),
+			Find:       findByDisplayName(func(x *Exec, _ *Entry) string { return x.P("/contactFolders") }),
+			Sweep:      sweepByName("/contactFolders", Q("$select", "id,displayName", "$top", "100")),
+			SweepCalls: []Call{{Method: "GET", Path: "/me/contactFolders"}}},
 	)
 
 	register(

@@ -53,6 +53,18 @@ type Kind struct {
 	// GiveUpAfter is how long an entry whose object cannot be found is kept before the
 	// round concludes it was never created (mail delivery can lag). Default 1 hour.
 	GiveUpAfter time.Duration
+	// Sweep, when set, lists the objects of this kind that carry an e5renew marker, by
+	// listing e5renew's own containers or marker-named objects: it needs no journal, so it
+	// finds what a run whose journal was lost left behind (see the package function Sweep).
+	// Kinds whose objects go with a swept container (files in a round folder, contacts in a
+	// contact folder, tasks in a To Do list) have none.
+	Sweep func(ctx context.Context, x *Exec) ([]Swept, error)
+	// SweepCalls are the Graph calls Sweep makes, in their delegated form (/me/...), checked
+	// against Microsoft's permission data like an activity's calls.
+	SweepCalls []Call
+	// SweepDelegatedOnly says the listing refuses application tokens whatever their
+	// permissions (OneNote), so app-only rounds do not sweep the kind.
+	SweepDelegatedOnly bool
 }
 
 var kinds = map[string]*Kind{}
@@ -63,6 +75,9 @@ func registerKind(ks ...*Kind) {
 	for _, k := range ks {
 		if _, dup := kinds[k.Name]; dup {
 			panic("activity: duplicate kind " + k.Name)
+		}
+		if k.Sweep != nil && len(k.SweepCalls) == 0 {
+			panic("activity: kind " + k.Name + " sweeps without declaring its calls")
 		}
 		kinds[k.Name] = k
 	}

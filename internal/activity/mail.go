@@ -2,6 +2,8 @@ package activity
 
 import (
 	"context"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/e5renew/e5renew/internal/i18n"
@@ -75,23 +77,81 @@ func findByDisplayName(collection func(x *Exec, e *Entry) string) func(context.C
 	}
 }
 
+// sweepByHeader lists the newest messages (up to limit per folder) of the given folders and
+// returns those carrying a marker header. Graph cannot filter on headers.
+func sweepByHeader(limit int, folders ...string) func(context.Context, *Exec) ([]Swept, error) {
+	return func(ctx context.Context, x *Exec) ([]Swept, error) {
+		var out []Swept
+		for _, f := range folders {
+			err := each(ctx, x, x.P("/mailFolders/"+f+"/messages"), Q("$select", "id,internetMessageHeaders,createdDateTime", "$top", "50",
+				"$orderby", "receivedDateTime desc"), limit, func(m struct {
+				message
+				Created time.Time `json:"createdDateTime"`
+			}) error {
+				for _, h := range m.Headers {
+					if strings.EqualFold(h.Name, headerName) && IsMarker(h.Value) {
+						out = append(out, Swept{ID: m.ID, Marker: h.Value, Created: m.Created})
+						break
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return out, err
+			}
+		}
+		return out, nil
+	}
+}
+
+// sweepByName lists a per-user collection and returns the objects named by a marker
+// (displayName, or name for calendars). None of these collections gives a creation time.
+func sweepByName(suffix string, q url.Values) func(context.Context, *Exec) ([]Swept, error) {
+	return func(ctx context.Context, x *Exec) ([]Swept, error) {
+		var out []Swept
+		err := each(ctx, x, x.P(suffix), q, 5000, func(o struct {
+			ID          string `json:"id"`
+			DisplayName string `json:"displayName"`
+			Name        string `json:"name"`
+		}) error {
+			if n := firstNonEmpty(o.DisplayName, o.Name); IsMarker(n) {
+				out = append(out, Swept{ID: o.ID, Marker: n})
+			}
+			return nil
+		})
+		return out, err
+	}
+}
+
 func init() {
 	registerKind(
 		&Kind{Name: "mail.draft", Order: 10,
-			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/messages/" + e.ObjectID) }),
-			Find:   findByHeader("drafts")},
+			Delete:     deleteAt(func(x *Exec, e *Entry) string { return x.P("/messages/" + e.ObjectID) }),
+			Find:       findByHeader("drafts"),
+			Sweep:      sweepByHeader(500, "drafts"),
+			SweepCalls: []Call{{Method: "GET", Path: "/me/mailFolders/{id}/messages"}}},
+		// Received copies are looked for among the newest messages only: a busy inbox is
+		// not read to the end every round.
 		&Kind{Name: "mail.received", Order: 10, GiveUpAfter: 6 * time.Hour,
-			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/messages/" + e.ObjectID) }),
-			Find:   findByHeader("inbox", "junkemail")},
+			Delete:     deleteAt(func(x *Exec, e *Entry) string { return x.P("/messages/" + e.ObjectID) }),
+			Find:       findByHeader("inbox", "junkemail"),
+			Sweep:      sweepByHeader(200, "inbox", "junkemail"),
+			SweepCalls: []Call{{Method: "GET", Path: "/me/mailFolders/{id}/messages"}}},
 		&Kind{Name: "mail.folder", Order: 20,
-			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/mailFolders/" + e.ObjectID) }),
-			Find:   findByDisplayName(func(x *Exec, _ *Entry) string { return x.P("/mailFolders") })},
+			Delete:     deleteAt(func(x *Exec, e *Entry) string { return x.P("/mailFolders/" + e.ObjectID) }),
+			Find:       findByDisplayName(func(x *Exec, _ *Entry) string { return x.P("/mailFolders") }),
+			Sweep:      sweepByName("/mailFolders", Q("$select", "id,displayName", "$top", "100")),
+			SweepCalls: []Call{{Method: "GET", Path: "/me/mailFolders"}}},
 		&Kind{Name: "mail.rule", Order: 10,
-			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/mailFolders/inbox/messageRules/" + e.ObjectID) }),
-			Find:   findByDisplayName(func(x *Exec, _ *Entry) string { return x.P("/mailFolders/inbox/messageRules") })},
+			Delete:     deleteAt(func(x *Exec, e *Entry) string { return x.P("/mailFolders/inbox/messageRules/" + e.ObjectID) }),
+			Find:       findByDisplayName(func(x *Exec, _ *Entry) string { return x.P("/mailFolders/inbox/messageRules") }),
+			Sweep:      sweepByName("/mailFolders/inbox/messageRules", nil),
+			SweepCalls: []Call{{Method: "GET", Path: "/me/mailFolders/inbox/messageRules"}}},
 		&Kind{Name: "mail.category", Order: 10,
-			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/outlook/masterCategories/" + e.ObjectID) }),
-			Find:   findByDisplayName(func(x *Exec, _ *Entry) string { return x.P("/outlook/masterCategories") })},
+			Delete:     deleteAt(func(x *Exec, e *Entry) string { return x.P("/outlook/masterCategories/" + e.ObjectID) }),
+			Find:       findByDisplayName(func(x *Exec, _ *Entry) string { return x.P("/outlook/masterCategories") }),
+			Sweep:      sweepByName("/outlook/masterCategories", nil),
+			SweepCalls: []Call{{Method: "GET", Path: "/me/outlook/masterCategories"}}},
 	)
 
 	register(

@@ -18,7 +18,9 @@ import (
 // contents), so cleanup removes it and anything in it, including files whose create answer
 // was lost. A folder per round, rather than one shared "e5renew" folder, matters when two
 // accounts (say a delegated and an app-only one) reach the same drive: one round's cleanup
-// can never delete the folder another round is uploading into.
+// can never delete the folder another round is uploading into. A folder whose journal was
+// lost is found by the kind's sweep: its name is a marker, and the marker says when it was
+// made.
 
 type driveItem struct {
 	ID   string `json:"id"`
@@ -39,9 +41,6 @@ var driveSearchTerms = []string{"notes", "plan", "report", "design", "budget", "
 // once per round and journaling it so that cleanup deletes it.
 func (x *Exec) driveContainer(ctx context.Context, activity string) (string, error) {
 	return x.Container(ctx, "onedrive.folder", func() (string, error) {
-		if err := x.sweepDriveFolders(ctx, activity); err != nil {
-			return "", err
-		}
 		name := x.Marker()
 		id, err := x.Create(ctx, activity, "onedrive.folder", name, "", func() (string, error) {
 			var f idOnly
@@ -60,35 +59,25 @@ func (x *Exec) driveContainer(ctx context.Context, activity string) (string, err
 	})
 }
 
-// staleDriveFolder is how old another round's folder must be before a round deletes it as
-// a leftover. Rounds last minutes; a folder hours old belongs to a round that crashed, was
-// cancelled (a GitHub Actions timeout) or lost its journal.
-const staleDriveFolder = 6 * time.Hour
-
 // isRoundFolderName reports whether name is a round's folder: a marker, or the plain
 // "e5renew" of versions before folders were per round.
 func isRoundFolderName(name string) bool { return name == "e5renew" || IsMarker(name) }
 
-// sweepDriveFolders journals the round folders in the drive root that are older than
-// staleDriveFolder, so this round's cleanup deletes them with whatever is in them. It needs
-// no journal of theirs: the name says they are e5renew's.
-func (x *Exec) sweepDriveFolders(ctx context.Context, activity string) error {
-	var page list[struct {
-		driveItem
-		Created time.Time `json:"createdDateTime"`
-	}]
-	if err := x.Get(ctx, x.P("/drive/root/children"), Q("$select", "id,name,folder,createdDateTime", "$top", "200"), &page); err != nil {
-		return err
-	}
-	for _, it := range page.Value {
-		if it.Folder == nil || !isRoundFolderName(it.Name) || x.Now().Sub(it.Created) < staleDriveFolder {
-			continue
-		}
-		if _, err := x.Create(ctx, activity, "onedrive.folder", it.Name, "", func() (string, error) { return it.ID, nil }); err != nil {
-			return err
-		}
-	}
-	return nil
+// sweepDriveFolders lists the round folders in the drive root. Files and folders made in one
+// go with it.
+func sweepDriveFolders(ctx context.Context, x *Exec) ([]Swept, error) {
+	var out []Swept
+	err := each(ctx, x, x.P("/drive/root/children"), Q("$select", "id,name,folder,createdDateTime", "$top", "200"), 5000,
+		func(it struct {
+			driveItem
+			Created time.Time `json:"createdDateTime"`
+		}) error {
+			if it.Folder != nil && isRoundFolderName(it.Name) {
+				out = append(out, Swept{ID: it.ID, Marker: it.Name, Created: it.Created})
+			}
+			return nil
+		})
+	return out, err
 }
 
 // driveFolderID finds a folder in the drive root by name; "" when there is none.
@@ -127,14 +116,16 @@ func (x *Exec) driveFileName(marker string) string {
 	return strings.TrimSuffix(name, ".txt") + "-" + marker + ".txt"
 }
 
-var driveContainerCalls = []Call{{Method: "GET", Path: "/me/drive/root:/{path}"}, {Method: "GET", Path: "/me/drive/root/children"}, {Method: "POST", Path: "/me/drive/root/children"},
+var driveContainerCalls = []Call{{Method: "GET", Path: "/me/drive/root:/{path}"}, {Method: "POST", Path: "/me/drive/root/children"},
 	{Method: "DELETE", Path: "/me/drive/items/{id}"}, {Method: "GET", Path: "/me/drive/items/{id}/children"}}
 
 func init() {
 	registerKind(
 		&Kind{Name: "onedrive.item", Order: 10, Delete: deleteAt(driveItemPath), Find: findDriveChild},
 		&Kind{Name: "onedrive.folder", Order: 50, Delete: deleteAt(driveItemPath),
-			Find: func(ctx context.Context, x *Exec, e *Entry) (string, error) { return x.driveFolderID(ctx, e.Marker) }},
+			Find:       func(ctx context.Context, x *Exec, e *Entry) (string, error) { return x.driveFolderID(ctx, e.Marker) },
+			Sweep:      sweepDriveFolders,
+			SweepCalls: []Call{{Method: "GET", Path: "/me/drive/root/children"}}},
 	)
 
 	register(

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/e5renew/e5renew/internal/graph"
 	"github.com/e5renew/e5renew/internal/i18n"
@@ -22,31 +23,61 @@ type oneNoteEntity struct {
 	DisplayName string `json:"displayName"`
 }
 
+// oneNoteFind returns the id of the entity named oneNoteName in collection; "" when there is
+// none.
+func oneNoteFind(ctx context.Context, x *Exec, collection string) (string, error) {
+	var page list[oneNoteEntity]
+	if err := x.Get(ctx, collection, Q("$filter", "displayName eq '"+oneNoteName+"'", "$select", "id,displayName"), &page); err != nil {
+		return "", err
+	}
+	for _, o := range page.Value {
+		if strings.EqualFold(o.DisplayName, oneNoteName) {
+			return o.ID, nil
+		}
+	}
+	return "", nil
+}
+
 // oneNoteFindOrCreate returns the id of the entity named oneNoteName in collection, creating
 // it when missing. A create refused with 409 (made meanwhile, or a lost answer retried) is
 // followed by another look.
 func oneNoteFindOrCreate(ctx context.Context, x *Exec, collection string) (string, error) {
-	find := func() (string, error) {
-		var page list[oneNoteEntity]
-		if err := x.Get(ctx, collection, Q("$filter", "displayName eq '"+oneNoteName+"'", "$select", "id,displayName"), &page); err != nil {
-			return "", err
-		}
-		for _, o := range page.Value {
-			if strings.EqualFold(o.DisplayName, oneNoteName) {
-				return o.ID, nil
-			}
-		}
-		return "", nil
-	}
-	if id, err := find(); err != nil || id != "" {
+	if id, err := oneNoteFind(ctx, x, collection); err != nil || id != "" {
 		return id, err
 	}
 	var created oneNoteEntity
 	err := x.Send(ctx, "POST", collection, map[string]any{"displayName": oneNoteName}, &created)
 	if ge, ok := graph.AsError(err); ok && ge.Status == http.StatusConflict {
-		return find()
+		return oneNoteFind(ctx, x, collection)
 	}
 	return created.ID, err
+}
+
+// sweepOneNotePages lists the pages of e5renew's section and returns those whose title
+// carries a marker. It makes neither the notebook nor the section: without them there is
+// nothing to sweep.
+func sweepOneNotePages(ctx context.Context, x *Exec) ([]Swept, error) {
+	nb, err := oneNoteFind(ctx, x, x.P("/onenote/notebooks"))
+	if err != nil || nb == "" {
+		return nil, err
+	}
+	section, err := oneNoteFind(ctx, x, x.P("/onenote/notebooks/"+nb+"/sections"))
+	if err != nil || section == "" {
+		return nil, err
+	}
+	var out []Swept
+	err = each(ctx, x, x.P("/onenote/sections/"+section+"/pages"), Q("$select", "id,title,createdDateTime", "$top", "100"), 5000,
+		func(p struct {
+			ID      string    `json:"id"`
+			Title   string    `json:"title"`
+			Created time.Time `json:"createdDateTime"`
+		}) error {
+			if m := FindMarker(p.Title); m != "" {
+				out = append(out, Swept{ID: p.ID, Marker: m, Ref: section, Created: p.Created})
+			}
+			return nil
+		})
+	return out, err
 }
 
 // oneNoteSection resolves e5renew's section (in e5renew's notebook) once per round.
@@ -85,7 +116,9 @@ func init() {
 	registerKind(
 		&Kind{Name: "onenote.page", Order: 10,
 			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/onenote/pages/" + e.ObjectID) }),
-			Find:   findPageByTitle},
+			Find:   findPageByTitle, Sweep: sweepOneNotePages, SweepDelegatedOnly: true, // see oneNoteAppNote
+			SweepCalls: []Call{{Method: "GET", Path: "/me/onenote/notebooks"}, {Method: "GET", Path: "/me/onenote/notebooks/{id}/sections"},
+				{Method: "GET", Path: "/me/onenote/sections/{id}/pages"}}},
 	)
 
 	register(

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/e5renew/e5renew/internal/graph"
 	"github.com/e5renew/e5renew/internal/i18n"
@@ -49,6 +50,18 @@ func (x *Exec) spLists(ctx context.Context, site string) ([]spList, error) {
 	return page.Value, err
 }
 
+// spFindList returns the id of the "e5renew" list of a site; "" when there is none.
+func (x *Exec) spFindList(ctx context.Context, site string) (string, error) {
+	var id string
+	err := each(ctx, x, "/sites/"+site+"/lists", Q("$select", "id,displayName,list", "$top", "100"), 5000, func(l spList) error {
+		if id == "" && strings.EqualFold(l.DisplayName, spListName) {
+			id = l.ID
+		}
+		return nil
+	})
+	return id, err
+}
+
 // spContainerList returns the path "/sites/{site}/lists/{list}" of the "e5renew" list on
 // the root site, found by name or created (once, ever), resolved once per round.
 func (x *Exec) spContainerList(ctx context.Context) (string, error) {
@@ -57,15 +70,7 @@ func (x *Exec) spContainerList(ctx context.Context) (string, error) {
 		return "", err
 	}
 	id, err := x.Container(ctx, "sharepoint.list", func() (string, error) {
-		find := func() (string, error) {
-			lists, err := x.spLists(ctx, site)
-			for _, l := range lists {
-				if strings.EqualFold(l.DisplayName, spListName) {
-					return l.ID, nil
-				}
-			}
-			return "", err
-		}
+		find := func() (string, error) { return x.spFindList(ctx, site) }
 		if id, err := find(); err != nil || id != "" {
 			return id, err
 		}
@@ -103,11 +108,39 @@ func findSPItem(ctx context.Context, x *Exec, e *Entry) (string, error) {
 	return "", nil
 }
 
+// sweepSPItems lists the items of the "e5renew" list on the root site and returns those
+// whose Title carries a marker. It does not make the list when there is none: then there
+// is nothing to sweep.
+func sweepSPItems(ctx context.Context, x *Exec) ([]Swept, error) {
+	site, err := x.spRootSite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := x.spFindList(ctx, site)
+	if err != nil || id == "" {
+		return nil, err
+	}
+	lst := "/sites/" + site + "/lists/" + id
+	var out []Swept
+	err = each(ctx, x, lst+"/items", Q("$expand", "fields($select=Title)", "$top", "200"), 5000, func(it struct {
+		spItem
+		Created time.Time `json:"createdDateTime"`
+	}) error {
+		if m := FindMarker(it.Fields.Title); m != "" {
+			out = append(out, Swept{ID: it.ID, Marker: m, Ref: lst, Created: it.Created})
+		}
+		return nil
+	})
+	return out, err
+}
+
 func init() {
 	registerKind(
 		&Kind{Name: "sharepoint.item", Order: 10,
 			Delete: deleteAt(func(_ *Exec, e *Entry) string { return e.Ref + "/items/" + e.ObjectID }),
-			Find:   findSPItem},
+			Find:   findSPItem, Sweep: sweepSPItems,
+			SweepCalls: []Call{{Method: "GET", Path: "/sites/root"}, {Method: "GET", Path: "/sites/{id}/lists"},
+				{Method: "GET", Path: "/sites/{id}/lists/{id}/items"}}},
 	)
 
 	register(

@@ -30,9 +30,12 @@ func init() {
 				}
 				return "", nil
 			}},
+		// A swept list takes its tasks with it: todo.task needs no sweep.
 		&Kind{Name: "todo.list", Order: 20,
-			Delete: deleteAt(func(x *Exec, e *Entry) string { return x.P("/todo/lists/" + e.ObjectID) }),
-			Find:   findByDisplayName(func(x *Exec, _ *Entry) string { return x.P("/todo/lists") })},
+			Delete:     deleteAt(func(x *Exec, e *Entry) string { return x.P("/todo/lists/" + e.ObjectID) }),
+			Find:       findByDisplayName(func(x *Exec, _ *Entry) string { return x.P("/todo/lists") }),
+			Sweep:      sweepByName("/todo/lists", Q("$top", "100")),
+			SweepCalls: []Call{{Method: "GET", Path: "/me/todo/lists"}}},
 	)
 
 	register(
