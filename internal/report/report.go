@@ -15,12 +15,13 @@ import (
 )
 
 var texts = struct {
-	ok, degraded, needsOwner, activities, cleaned, pending, never, removed, disabled, header, summary i18n.Text
+	ok, degraded, needsOwner, activities, swept, cleaned, pending, never, removed, disabled, header, summary i18n.Text
 }{
 	ok:         i18n.Text{EN: "ok", ZH: "正常"},
 	degraded:   i18n.Text{EN: "degraded", ZH: "部分失败"},
 	needsOwner: i18n.Text{EN: "needs the owner", ZH: "需要处理"},
 	activities: i18n.Text{EN: "%d activities: %d ok, %d failed, %d skipped", ZH: "%d 个活动：%d 成功，%d 失败，%d 跳过"},
+	swept:      i18n.Text{EN: "found %d left by earlier runs", ZH: "发现 %d 个之前运行遗留的对象"},
 	cleaned:    i18n.Text{EN: "cleaned up %d", ZH: "已清理 %d"},
 	pending:    i18n.Text{EN: "%d left for the next round", ZH: "%d 个留待下一轮"},
 	never:      i18n.Text{EN: "never", ZH: "从未"},
@@ -57,6 +58,9 @@ func Round(w io.Writer, r *round.Result, verbose bool, lang i18n.Lang) {
 			sep = "，"
 		}
 		line += " " + texts.activities.In(lang, ok+failed+skipped, ok, failed, skipped)
+		if r.Swept > 0 {
+			line += sep + texts.swept.In(lang, r.Swept)
+		}
 		if r.Cleanup.Deleted > 0 {
 			line += sep + texts.cleaned.In(lang, r.Cleanup.Deleted)
 		}

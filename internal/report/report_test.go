@@ -15,10 +15,12 @@ func TestRoundAndAccountsInBothLanguages(t *testing.T) {
 	start := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	r := &round.Result{Account: "alice", Started: start, Finished: start.Add(1500 * time.Millisecond), Verdict: round.Degraded,
 		Activities: []round.ActivityResult{{Name: round.SignIn, Outcome: round.Ok}, {Name: "mail.draft", Outcome: round.Failed, Status: 503, Code: "serviceNotAvailable", RequestID: "req-1"},
-			{Name: "onedrive.drive", Outcome: round.Ok}}}
+			{Name: "onedrive.drive", Outcome: round.Ok}}, Swept: 2}
+	r.Cleanup.Deleted = 3
 	for lang, want := range map[i18n.Lang][]string{
-		i18n.EN: {"alice", "degraded", "3 activities: 2 ok, 1 failed", "mail.draft", "503 serviceNotAvailable", "request-id req-1", "1.5s"},
-		i18n.ZH: {"部分失败", "3 个活动：2 成功，1 失败"},
+		i18n.EN: {"alice", "degraded", "3 activities: 2 ok, 1 failed", "found 2 left by earlier runs", "cleaned up 3", "mail.draft",
+			"503 serviceNotAvailable", "request-id req-1", "1.5s"},
+		i18n.ZH: {"部分失败", "3 个活动：2 成功，1 失败", "发现 2 个之前运行遗留的对象", "已清理 3"},
 	} {
 		var b bytes.Buffer
 		Round(&b, r, false, lang)

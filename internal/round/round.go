@@ -1,7 +1,8 @@
-// Package round runs one round for one account: sign in, pick activities (those that always
-// run plus a random subset, limited to what the token may do), run them in random order with
-// the per-mailbox limit and optional human pauses, delete everything they created, and
-// report each activity's outcome and the round's verdict.
+// Package round runs one round for one account: sign in, optionally sweep for what earlier
+// runs left behind, pick activities (those that always run plus a random subset, limited to
+// what the token may do), run them in random order with the per-mailbox limit and optional
+// human pauses, delete everything they created, and report each activity's outcome and the
+// round's verdict.
 package round
 
 import (
@@ -78,6 +79,11 @@ type Result struct {
 	// Unavailable counts catalog activities the token's permissions do not allow.
 	Unavailable int                    `json:"unavailable"`
 	Cleanup     activity.CleanupResult `json:"cleanup"`
+	// Swept counts the leftovers of earlier runs the sweep found and journaled (Options.Sweep);
+	// Cleanup.Deleted includes them once deleted. SweepFailures says what could not be
+	// looked through.
+	Swept         int      `json:"swept,omitempty"`
+	SweepFailures []string `json:"sweepFailures,omitempty"`
 }
 
 // Counts returns how many activities had each outcome.
@@ -204,6 +210,12 @@ type Options struct {
 	// which runs even when ctx is cancelled (default 1 minute).
 	ActivityTimeout time.Duration
 	CleanupTimeout  time.Duration
+	// Sweep, when positive, makes the round look for objects earlier runs left behind
+	// without a journal (found by their e5renew markers) that are at least this old
+	// (activity.SweepAge is the usual value), so its cleanup deletes them too. Zero: no
+	// sweep; the daemon keeps a durable journal and needs none. The sweep runs after
+	// sign-in, before the activities, bounded by ActivityTimeout.
+	Sweep time.Duration
 }
 
 func (o *Options) defaults() {
@@ -231,10 +243,12 @@ func (o *Options) defaults() {
 }
 
 var texts = struct {
-	failed, cleanup i18n.Text
+	failed, cleanup, sweep i18n.Text
 }{
 	failed:  i18n.Text{EN: "%d of %d activities failed", ZH: "%d/%d 个活动失败"},
 	cleanup: i18n.Text{EN: "%d created objects could not be deleted yet; the next round retries", ZH: "%d 个已创建的对象暂未能删除，下一轮会重试"},
+	sweep: i18n.Text{EN: "could not look for what earlier runs left behind (%s); the next round looks again",
+		ZH: "未能查找之前运行遗留的对象（%s），下一轮会再次查找"},
 }
 
 // Run runs one round.
@@ -295,6 +309,24 @@ func Run(ctx context.Context, a Account, o Options) *Result {
 		}
 	}
 
+	if o.Sweep > 0 && ctx.Err() == nil {
+		if kinds := sweepKinds(o.Selection, delegated, tok.Permissions()); len(kinds) > 0 {
+			sctx, cancel := context.WithTimeout(ctx, o.ActivityTimeout)
+			sr := activity.SweepKinds(sctx, x, o.Sweep, kinds)
+			cancel()
+			res.Swept = sr.Journaled
+			for _, f := range sr.Failures {
+				res.SweepFailures = append(res.SweepFailures, f.Error())
+			}
+			level := slog.LevelDebug
+			if sr.Journaled > 0 || len(sr.Denied) > 0 || len(sr.Failures) > 0 {
+				level = slog.LevelInfo
+			}
+			o.Logger.Log(ctx, level, "sweep for leftovers of earlier runs", "account", a.Name, "found", sr.Found, "journaled", sr.Journaled,
+				"young", sr.Young, "denied", sr.Denied, "failures", len(sr.Failures))
+		}
+	}
+
 	chosen, skipped, unavailable := choose(o.Selection, delegated, tok.Permissions(), o.Rand)
 	res.Unavailable = unavailable
 	results := make([]ActivityResult, len(chosen))
@@ -337,10 +369,31 @@ func Run(ctx context.Context, a Account, o Options) *Result {
 	case res.Cleanup.Pending > 0:
 		res.Verdict, res.Reason = Degraded, "cleanup_pending"
 		res.Message = texts.cleanup.In(o.Lang, res.Cleanup.Pending)
+	case len(res.SweepFailures) > 0:
+		res.Verdict, res.Reason = Degraded, "sweep_failed"
+		res.Message = texts.sweep.In(o.Lang, res.SweepFailures[0])
 	}
 	o.Logger.Debug("round", "account", a.Name, "verdict", res.Verdict, "activities", len(chosen), "failed", failed,
 		"cleaned", res.Cleanup.Deleted, "pending", res.Cleanup.Pending)
 	return res
+}
+
+// sweepKinds returns the kinds a round sweeps: those of the workloads the selection keeps
+// (a workload left out, say because the tenant lacks it, is not looked through either) whose
+// listing the token's permissions allow.
+func sweepKinds(s Selection, delegated bool, perms []string) []*activity.Kind {
+	tab := graphdata.MustLoad()
+	selected := map[activity.Workload]bool{}
+	for _, a := range s.Filter(activity.All()) {
+		selected[a.Workload] = true
+	}
+	var out []*activity.Kind
+	for _, k := range activity.Kinds() {
+		if selected[k.Workload()] && k.Sweepable(tab, delegated, perms) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // choose picks the round's activities: the runnable always-run ones plus a random subset

@@ -2,6 +2,8 @@ package round_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"net/http/httptest"
 	"strings"
@@ -273,5 +275,108 @@ func TestSelectionValidate(t *testing.T) {
 	}
 	if err := (round.Selection{Include: []string{"mail.*", "user"}, Exclude: []string{"mail.send_self"}}).Validate(); err != nil {
 		t.Fatalf("patterns: %v", err)
+	}
+}
+
+// leftovers runs activities for the account with a journal that is then thrown away, as a
+// run that crashed or was cancelled (a GitHub Actions timeout) leaves them.
+func leftovers(t *testing.T, acct round.Account, me, upn string, names ...string) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(77, 1))
+	x := &activity.Exec{Graph: acct.Graph, Account: acct.Name, Me: me, Mailbox: upn, UPN: upn, AppOnly: me != "/me", Rand: r,
+		Content: &activity.Content{R: r}, Now: time.Now, Loc: time.UTC, Journal: activity.NewMemoryJournal(), Round: "lost"}
+	for _, n := range names {
+		a, _ := activity.Lookup(n)
+		if err := a.Run(context.Background(), x); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+	}
+}
+
+// With Options.Sweep a round finds what a run whose journal was lost left behind, once it
+// is older than the sweep age, and its cleanup deletes it; the result says how many. A
+// young leftover (a concurrent round's) is left alone, and so is everything without
+// Options.Sweep, or in a workload the selection leaves out.
+func TestRoundSweepCleansLeftoversOfALostJournal(t *testing.T) {
+	d, a := allPermissions()
+	for _, delegated := range []bool{true, false} {
+		t.Run(map[bool]string{true: "delegated", false: "app"}[delegated], func(t *testing.T) {
+			e := newEnv(t, emulator.Options{}, d, a)
+			j := activity.NewMemoryJournal()
+			acct, me, upn := e.account(t, "admin", j), "/me", "admin@contoso.onmicrosoft.com"
+			if !delegated {
+				acct, me, upn = e.appAccount(t, "megan", j), "/users/megan@contoso.onmicrosoft.com", "megan@contoso.onmicrosoft.com"
+			}
+			leftovers(t, acct, me, upn, "mail.create_folder", "onedrive.upload")
+			left := e.em.Stats().LiveArtifactsTotal
+			if left != 3 {
+				t.Fatalf("want a mail folder, a drive folder and a file left, have %v", e.em.Stats().LiveArtifacts)
+			}
+			later := func() time.Time { return time.Now().Add(activity.SweepAge + time.Minute) }
+			run := func(seed uint64, sweep time.Duration, now func() time.Time, exclude ...string) *round.Result {
+				o := opts(seed)
+				o.Selection = round.Selection{Always: []string{"user.profile"}, Exclude: exclude}
+				o.Sweep, o.Now = sweep, now
+				r := round.Run(context.Background(), acct, o)
+				if r.Verdict != round.OK {
+					t.Fatalf("verdict %s %s: %+v %v", r.Verdict, r.Message, r.Activities, r.SweepFailures)
+				}
+				return r
+			}
+
+			if r := run(1, activity.SweepAge, time.Now); r.Swept != 0 || e.em.Stats().LiveArtifactsTotal != left {
+				t.Fatalf("young leftovers were swept: swept %d, artifacts %v", r.Swept, e.em.Stats().LiveArtifacts)
+			}
+			if r := run(2, 0, later); r.Swept != 0 || e.em.Stats().LiveArtifactsTotal != left {
+				t.Fatalf("a round without Sweep swept: swept %d, artifacts %v", r.Swept, e.em.Stats().LiveArtifacts)
+			}
+			r := run(3, activity.SweepAge, later, "onedrive")
+			if r.Swept != 1 || r.Cleanup.Deleted != 1 || e.em.Stats().LiveArtifacts[upn]["mailFolder"] != 0 || e.em.Stats().LiveArtifactsTotal != 2 {
+				t.Fatalf("with OneDrive left out, want the mail folder swept: swept %d, cleanup %+v, artifacts %v", r.Swept, r.Cleanup, e.em.Stats().LiveArtifacts)
+			}
+			r = run(4, activity.SweepAge, later)
+			if r.Swept != 1 || r.Cleanup.Deleted != 1 || e.em.Stats().LiveArtifactsTotal != 0 || j.Len() != 0 {
+				t.Fatalf("want the drive folder swept with its file: swept %d, cleanup %+v, artifacts %v, journal %d",
+					r.Swept, r.Cleanup, e.em.Stats().LiveArtifacts, j.Len())
+			}
+			raw, _ := json.Marshal(r)
+			if !strings.Contains(string(raw), `"swept":1`) {
+				t.Fatalf("the result does not report the sweep: %s", raw)
+			}
+		})
+	}
+}
+
+// failingSweepJournal refuses to journal what a sweep found.
+type failingSweepJournal struct{ *activity.MemoryJournal }
+
+func (f failingSweepJournal) Record(ctx context.Context, e *activity.Entry) error {
+	if e.Activity == "sweep" {
+		return errors.New("disk full")
+	}
+	return f.MemoryJournal.Record(ctx, e)
+}
+
+// A sweep that fails makes the round degraded, as a cleanup that fails does; the next round
+// sweeps again.
+func TestRoundSweepFailureDegradesTheRound(t *testing.T) {
+	d, a := allPermissions()
+	e := newEnv(t, emulator.Options{}, d, a)
+	j := activity.NewMemoryJournal()
+	leftovers(t, e.account(t, "admin", j), "/me", "admin@contoso.onmicrosoft.com", "todo.create")
+	o := opts(9)
+	o.Selection = round.Selection{Always: []string{"user.profile"}}
+	o.Sweep, o.Now = activity.SweepAge, func() time.Time { return time.Now().Add(activity.SweepAge + time.Minute) }
+	r := round.Run(context.Background(), e.account(t, "admin", failingSweepJournal{j}), o)
+	if r.Verdict != round.Degraded || r.Reason != "sweep_failed" || len(r.SweepFailures) == 0 || r.Swept != 0 ||
+		!strings.Contains(r.Message, "disk full") || !strings.Contains(r.Message, "todo.list") {
+		t.Fatalf("want a degraded round saying the sweep failed: %s %s %q %v", r.Verdict, r.Reason, r.Message, r.SweepFailures)
+	}
+	if e.em.Stats().LiveArtifactsTotal == 0 {
+		t.Fatal("the leftover went although it could not be journaled")
+	}
+	r = round.Run(context.Background(), e.account(t, "admin", j), o)
+	if r.Verdict != round.OK || r.Swept != 1 || e.em.Stats().LiveArtifactsTotal != 0 {
+		t.Fatalf("next round: %s %s swept %d, artifacts %v", r.Verdict, r.Message, r.Swept, e.em.Stats().LiveArtifacts)
 	}
 }
