@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/e5renew/e5renew/internal/activity"
 	"github.com/e5renew/e5renew/internal/auth"
 	"github.com/e5renew/e5renew/internal/config"
 	"github.com/e5renew/e5renew/internal/fleet"
@@ -51,7 +52,8 @@ type Options struct {
 	Concurrency int
 	Verbose     bool
 	// Sweep is how old an e5renew object must be before a round deletes it as a leftover
-	// of an earlier run found by listing (the journal does not outlive a run).
+	// of an earlier run found by listing (the journal does not outlive a run); default
+	// activity.SweepAge.
 	Sweep time.Duration
 }
 
@@ -179,7 +181,14 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	// SWEEP-HOOK
+	// No journal outlives the run: each round first sweeps for what earlier runs left.
+	sweep := o.Sweep
+	if sweep == 0 {
+		sweep = activity.SweepAge
+	}
+	for _, m := range members {
+		m.Options.Sweep = sweep
+	}
 	wb := newWriteBack(plan, st, gh, blocked)
 	report := func(w Written) {
 		fmt.Fprintln(o.Out, texts.written.In(o.Lang, w.Account, w.Secret))
