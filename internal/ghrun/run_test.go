@@ -15,6 +15,8 @@ import (
 
 	"github.com/e5renew/e5renew/emulator"
 	"github.com/e5renew/e5renew/internal/auth"
+	"github.com/e5renew/e5renew/internal/config"
+	"github.com/e5renew/e5renew/internal/fleet"
 	"github.com/e5renew/e5renew/internal/ghactions"
 	"github.com/e5renew/e5renew/internal/ghactions/ghfake"
 	"github.com/e5renew/e5renew/internal/ghrun"
@@ -160,7 +162,8 @@ func TestOffice365AutoSecretsAreWrittenBackAndUsedNextRun(t *testing.T) {
 	secrets := map[string]string{"MS_TOKEN": rt1, "CLIENT_ID": w.clientID, "CLIENT_SECRET": w.secret, "GH_TOKEN": pat,
 		"MS_TOKEN_2": rt2, "github_token": ghs}
 	getenv, environ := w.env(nil, secrets)
-	res, out, err := w.run(getenv, environ)
+	state := t.TempDir()
+	res, out, err := w.run(getenv, environ, func(o *ghrun.Options) { o.StateDir = state })
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out)
 	}
@@ -176,6 +179,18 @@ func TestOffice365AutoSecretsAreWrittenBackAndUsedNextRun(t *testing.T) {
 	if new1 == rt1 || new2 == rt2 || new1 == new2 || len(res.Written) != 2 {
 		t.Fatalf("the secrets were not updated with rotated tokens (written %+v)", res.Written)
 	}
+	// What the fake decrypted is exactly the newest token of the run's (encrypted) state.
+	st, err := fleet.OpenStore(&config.Config{DataDir: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, sealed := range map[string]string{"MS_TOKEN": new1, "MS_TOKEN_2": new2} {
+		tok, ok, err := st.LoadToken(context.Background(), name)
+		if err != nil || !ok || tok.RefreshToken.Reveal() != sealed {
+			t.Fatalf("%s: the secret is not the rotated token the run holds (%v, %v)", name, ok, err)
+		}
+	}
+	st.Close()
 	for _, want := range []string{"Saved the rotated refresh token of MS_TOKEN to the secret MS_TOKEN", "MS_TOKEN_2", "Kept the workflow e5renew.yml enabled", "(classic) for " + repo} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
