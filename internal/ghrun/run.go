@@ -190,7 +190,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		m.Options.Sweep = sweep
 	}
 	wb := newWriteBack(plan, st, gh, blocked)
-	report := func(w Written) {
+	saved := func(w Written) {
 		fmt.Fprintln(o.Out, texts.written.In(o.Lang, w.Account, w.Secret))
 		out.Written = append(out.Written, w)
 	}
@@ -199,7 +199,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		// Written as soon as the round is over, so a run cut short (a timeout) has
 		// saved what it could.
 		if w, werr := wb.account(ctx, r.Account); w != nil {
-			report(*w)
+			saved(*w)
 		} else if werr != nil && !errors.Is(werr, blocked) {
 			fmt.Fprintln(o.Out, texts.writeFailed.In(o.Lang, r.Account, werr))
 		}
@@ -209,7 +209,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return out, err
 	}
 	for _, w := range wb.finish(ctx) {
-		report(w)
+		saved(w)
 	}
 	fmt.Fprintln(o.Out)
 	reportSummary(o, results)
