@@ -34,8 +34,10 @@ type Plan struct {
 	Config *config.Config
 	// Targets maps an account name to its token's secret; refresh-token accounts only.
 	Targets map[string]Target
-	// Sources lists what the accounts and channels were read from, for the log.
+	// Sources lists what the accounts were read from, for the log.
 	Sources []string
+	// Channels are the notification channels made from Office365Auto's variables.
+	Channels []string
 	// Warnings are problems that do not stop the run (an account whose rotated token
 	// cannot be written back).
 	Warnings []string
@@ -114,7 +116,7 @@ func Build(env *Env, settingsPath, stateDir string) (*Plan, error) {
 		}
 		if !dup {
 			cfg.Notifications.Channels = append(cfg.Notifications.Channels, ch)
-			p.Sources = append(p.Sources, "notification "+ch.Name)
+			p.Channels = append(p.Channels, ch.Name)
 		}
 	}
 	if err := cfg.Validate(); err != nil {

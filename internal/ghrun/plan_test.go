@@ -200,3 +200,15 @@ func TestWorkflowCommandEscaping(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// The run's log names the channels made from the secrets, in the reader's language.
+func TestChannelsAreListedApartFromAccounts(t *testing.T) {
+	e := testEnv(t, nil, map[string]string{"MS_TOKEN": "rt", "CLIENT_ID": id1, "URL_BARK": "https://api.day.app/k"})
+	p, err := Build(e, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(p.Sources, ",") != "MS_TOKEN" || strings.Join(p.Channels, ",") != "bark" {
+		t.Fatalf("sources %q, channels %q", p.Sources, p.Channels)
+	}
+}

@@ -79,11 +79,12 @@ type Outcome struct {
 func (o *Outcome) NeedsOwner() bool { return len(o.Problems) > 0 }
 
 var texts = struct {
-	mode, sources, access, noAccess, written, writeFailed, writeLater, keptAlive, keepAliveFailed         i18n.Text
-	needsTitle, needsFix, writeTitle, writeFix, tokenTitle, summaryHead, summaryRow, notifyFailed, warned i18n.Text
+	mode, sources, channels, access, noAccess, written, writeFailed, writeLater, keptAlive, keepAliveFailed i18n.Text
+	needsTitle, needsFix, writeTitle, writeFix, tokenTitle, summaryHead, summaryRow, notifyFailed, warned   i18n.Text
 }{
 	mode:            i18n.Text{EN: "GitHub Actions mode: %d accounts, state in a temporary directory (nothing is committed).", ZH: "GitHub Actions 模式：%d 个账号，状态保存在临时目录（不会提交任何内容）。"},
 	sources:         i18n.Text{EN: "Read from: %s", ZH: "读取自：%s"},
+	channels:        i18n.Text{EN: "Notifications from the secrets: %s", ZH: "来自 secrets 的通知通道：%s"},
 	access:          i18n.Text{EN: "GitHub token: %s", ZH: "GitHub 令牌：%s"},
 	noAccess:        i18n.Text{EN: "Rotated refresh tokens cannot be saved: %v", ZH: "无法保存轮换后的刷新令牌：%v"},
 	written:         i18n.Text{EN: "Saved the rotated refresh token of %s to the secret %s.", ZH: "已将 %s 轮换后的刷新令牌保存到 secret %s。"},
@@ -142,6 +143,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	out := &Outcome{}
 	fmt.Fprintln(o.Out, texts.mode.In(o.Lang, len(cfg.Accounts)))
 	fmt.Fprintln(o.Out, texts.sources.In(o.Lang, strings.Join(plan.Sources, ", ")))
+	if len(plan.Channels) > 0 {
+		fmt.Fprintln(o.Out, texts.channels.In(o.Lang, strings.Join(plan.Channels, ", ")))
+	}
 	for _, w := range plan.Warnings {
 		gha.warning("e5renew", w)
 		out.Warnings = append(out.Warnings, w)
