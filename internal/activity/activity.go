@@ -163,20 +163,29 @@ func (a *Activity) Runnable(tab *graphdata.Table, delegated bool, perms []string
 	if !delegated && !a.AppOnly() {
 		return false, nil
 	}
+	if !callsAccepted(tab, a.Calls, delegated, perms) {
+		return false, a.Permissions(delegated)
+	}
+	return true, nil
+}
+
+// callsAccepted reports whether a token holding perms may make every one of calls, written
+// in their delegated form (/me/...; an application token makes them on /users/{id}).
+func callsAccepted(tab *graphdata.Table, calls []Call, delegated bool, perms []string) bool {
 	scheme := graphdata.DelegatedWork
 	if !delegated {
 		scheme = graphdata.Application
 	}
-	for _, c := range a.Calls {
+	for _, c := range calls {
 		p := c.Path
 		if !delegated {
 			p = AppPath(p)
 		}
 		if !callAccepted(tab, c.Method, p, scheme, perms) {
-			return false, a.Permissions(delegated)
+			return false
 		}
 	}
-	return true, nil
+	return true
 }
 
 func callAccepted(tab *graphdata.Table, method, path string, scheme graphdata.Scheme, perms []string) bool {

@@ -69,20 +69,7 @@ func (k *Kind) Sweepable(tab *graphdata.Table, delegated bool, perms []string) b
 	if k.Sweep == nil || (!delegated && k.SweepDelegatedOnly) {
 		return false
 	}
-	scheme := graphdata.DelegatedWork
-	if !delegated {
-		scheme = graphdata.Application
-	}
-	for _, c := range k.SweepCalls {
-		p := c.Path
-		if !delegated {
-			p = AppPath(p)
-		}
-		if !callAccepted(tab, c.Method, p, scheme, perms) {
-			return false
-		}
-	}
-	return true
+	return callsAccepted(tab, k.SweepCalls, delegated, perms)
 }
 
 // Sweep runs the sweep of every kind that has one; see SweepKinds.
