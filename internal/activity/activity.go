@@ -7,6 +7,7 @@ package activity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -371,37 +372,16 @@ func IsSkip(err error) (string, bool) {
 }
 
 // each reads a collection page by page, following @odata.nextLink, and calls fn for each
-// item decoded into a T, up to limit items (0: all).
+// item decoded into a T, up to limit items (0: all). Pages go through x.Do, so they count
+// and pause like any other call of the round.
 func each[T any](ctx context.Context, x *Exec, path string, q url.Values, limit int, fn func(T) error) error {
-	r := graph.Request{Method: "GET", Path: path, Query: q}
-	n := 0
-	for {
-		resp, err := x.Do(ctx, r)
-		if err != nil {
+	return x.Graph.ListWith(ctx, x.Do, graph.Request{Method: "GET", Path: path, Query: q}, limit, func(raw json.RawMessage) error {
+		var it T
+		if err := json.Unmarshal(raw, &it); err != nil {
 			return err
 		}
-		var page struct {
-			Value []T    `json:"value"`
-			Next  string `json:"@odata.nextLink"`
-		}
-		if err := resp.JSON(&page); err != nil {
-			return err
-		}
-		for _, it := range page.Value {
-			if err := fn(it); err != nil {
-				return err
-			}
-			if n++; limit > 0 && n >= limit {
-				return nil
-			}
-		}
-		if page.Next == "" {
-			return nil
-		}
-		if r, err = x.Graph.NextRequest(page.Next, r); err != nil {
-			return err
-		}
-	}
+		return fn(it)
+	})
 }
 
 // list is a helper for collection answers.

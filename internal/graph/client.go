@@ -469,9 +469,16 @@ type Page struct {
 // List reads a collection, following @odata.nextLink up to maxItems items (0: all), and
 // calls fn for each item.
 func (c *Client) List(ctx context.Context, r Request, maxItems int, fn func(item json.RawMessage) error) error {
+	return c.ListWith(ctx, c.Do, r, maxItems, fn)
+}
+
+// ListWith is List sending each page's request through do: c.Do, or a caller's wrapper of
+// it (one that paces calls or counts them).
+func (c *Client) ListWith(ctx context.Context, do func(context.Context, Request) (*Response, error), r Request, maxItems int,
+	fn func(item json.RawMessage) error) error {
 	n := 0
 	for {
-		resp, err := c.Do(ctx, r)
+		resp, err := do(ctx, r)
 		if err != nil {
 			return err
 		}
