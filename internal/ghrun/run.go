@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -199,7 +200,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		out.Written = append(out.Written, w)
 	}
 	results, err := f.RunOnce(ctx, members, o.Concurrency, 0, func(r *round.Result) {
-		reportRound(o, r)
+		report.Round(o.Out, r, o.Verbose, o.Lang)
 		// Written as soon as the round is over, so a run cut short (a timeout) has
 		// saved what it could.
 		if w, werr := wb.account(ctx, r.Account); w != nil {
@@ -216,7 +217,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		saved(w)
 	}
 	fmt.Fprintln(o.Out)
-	reportSummary(o, results)
+	report.Summary(o.Out, results, o.Lang)
 
 	o.keepAlive(ctx, env, gha, out)
 	o.problems(plan, results, wb, out)
@@ -235,10 +236,6 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	gha.summary(o.Lang, results, out)
 	return out, nil
 }
-
-func reportRound(o Options, r *round.Result) { report.Round(o.Out, r, o.Verbose, o.Lang) }
-
-func reportSummary(o Options, rs []*round.Result) { report.Summary(o.Out, rs, o.Lang) }
 
 // client builds a GitHub client for the repository of the run.
 func (o Options) client(env *Env, token string) (*ghactions.Client, error) {
@@ -318,7 +315,8 @@ func (o Options) problems(plan *Plan, results []*round.Result, wb *writeBack, ou
 		for _, a := range owner {
 			secrets = append(secrets, plan.Targets[a].Secret)
 		}
-		secrets = uniqueSorted(secrets)
+		slices.Sort(secrets)
+		secrets = slices.Compact(secrets)
 		text := ownerErr.Error() + "\n" + texts.writeFix.In(o.Lang, strings.Join(secrets, ", "))
 		out.Problems = append(out.Problems, Problem{Title: texts.writeTitle.In(o.Lang), Text: text})
 	}
@@ -334,17 +332,6 @@ func accountSecrets(plan *Plan, account string) string {
 		return strings.Join([]string{"MS_TOKEN" + suffix, "CLIENT_ID" + suffix, "CLIENT_SECRET" + suffix}, ", ")
 	}
 	return account
-}
-
-func uniqueSorted(s []string) []string {
-	sort.Strings(s)
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // notifyOwner sends each problem through the configured channels (those the account

@@ -28,9 +28,8 @@ type writeBack struct {
 	// permission); nil when writes may be tried.
 	blocked error
 
-	mu      sync.Mutex
-	written map[string]bool  // accounts whose rotated token is in its secret
-	failed  map[string]error // accounts whose last write failed
+	mu     sync.Mutex
+	failed map[string]error // accounts whose last write failed
 }
 
 // Written is one secret updated with a rotated token.
@@ -40,7 +39,7 @@ type Written struct {
 }
 
 func newWriteBack(plan *Plan, st store.Store, gh *ghactions.Client, blocked error) *writeBack {
-	return &writeBack{plan: plan, st: st, gh: gh, blocked: blocked, written: map[string]bool{}, failed: map[string]error{}}
+	return &writeBack{plan: plan, st: st, gh: gh, blocked: blocked, failed: map[string]error{}}
 }
 
 // rotated returns the account's refresh token when it differs from the one the run
@@ -79,7 +78,6 @@ func (w *writeBack) account(ctx context.Context, account string) (*Written, erro
 		return nil, err
 	}
 	w.mu.Lock()
-	w.written[account] = true
 	delete(w.failed, account)
 	w.mu.Unlock()
 	return &Written{Account: account, Secret: t.Secret, How: how}, nil
@@ -159,7 +157,6 @@ func (w *writeBack) accountsSecret(ctx context.Context) []Written {
 	var out []Written
 	w.mu.Lock()
 	for _, n := range names {
-		w.written[n] = true
 		delete(w.failed, n)
 		out = append(out, Written{Account: n, Secret: SecretAccounts, How: how})
 	}
