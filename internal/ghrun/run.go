@@ -294,11 +294,9 @@ func (o Options) problems(plan *Plan, results []*round.Result, wb *writeBack, ou
 	}
 	failures := wb.failures()
 	var owner, later []string
-	var ownerErr error
 	for a, err := range failures {
 		if ownerMustAct(err) {
 			owner = append(owner, a)
-			ownerErr = err
 		} else {
 			later = append(later, a)
 		}
@@ -317,7 +315,8 @@ func (o Options) problems(plan *Plan, results []*round.Result, wb *writeBack, ou
 		}
 		slices.Sort(secrets)
 		secrets = slices.Compact(secrets)
-		text := ownerErr.Error() + "\n" + texts.writeFix.In(o.Lang, strings.Join(secrets, ", "))
+		// The first account's error (they share one cause: the GitHub token).
+		text := failures[owner[0]].Error() + "\n" + texts.writeFix.In(o.Lang, strings.Join(secrets, ", "))
 		out.Problems = append(out.Problems, Problem{Title: texts.writeTitle.In(o.Lang), Text: text})
 	}
 }
